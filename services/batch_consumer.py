@@ -1,0 +1,111 @@
+"""A Kafka consumer whose batches and positions commit together in PostgreSQL.
+
+Each poll's records are handed to `write(conn, records)` inside one transaction that also saves
+the positions, so a kill at any moment leaves either both or neither: exactly-once effect
+without broker transactions. Group membership (kafka-python) shares partitions between
+instances; on assignment each partition resumes from its position in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+
+from services.consumer_offsets import (
+    Conn,
+    Position,
+    current_epoch,
+    load_positions,
+    record_epoch,
+    save_positions,
+    start_offset,
+)
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Write = Callable[[Conn, list[ConsumerRecord]], None]  # type: ignore[type-arg]
+MAX_RECORDS = 5000
+
+
+class _ResumeFromDatabase(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, batches: BatchConsumer) -> None:
+        self.batches = batches
+
+    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        for tp in revoked:
+            self.batches.epochs.pop(tp.partition, None)
+
+    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.batches.resume(assigned)
+
+
+class BatchConsumer:
+    def __init__(self, settings: Settings, conn: Conn, name: str, topic: str) -> None:
+        self.conn = conn
+        self.name = name
+        self.topic = settings.topic(topic)
+        self.epochs: dict[int, int] = {}
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=settings.require_kafka_bootstrap(),
+            group_id=settings.topic(f"tandem-{name}"),
+            client_id=f"tandem-{name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=MAX_RECORDS,
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=1000,
+        )
+        self.consumer.subscribe([self.topic], listener=_ResumeFromDatabase(self))
+
+    def resume(self, assigned: list[TopicPartition]) -> None:
+        stored = load_positions(self.conn, self.name, self.topic)
+        epoch = current_epoch(self.conn)
+        self.conn.commit()
+        for tp in assigned:
+            self.consumer.seek(tp, start_offset(stored.get(tp.partition), epoch))
+            self.epochs[tp.partition] = epoch
+        log.info("partitions assigned", extra={"partitions": sorted(self.epochs)})
+
+    def poll_once(self, write: Write, timeout_ms: int = 500) -> int:
+        """Read one batch and commit its effects with its positions; return records written."""
+        polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=MAX_RECORDS)
+        records: list[ConsumerRecord] = []  # type: ignore[type-arg]
+        positions: dict[int, Position] = {}
+        for tp, batch in polled.items():
+            kept = self._current_log(tp, batch)
+            if kept:
+                records.extend(kept)
+                positions[tp.partition] = Position(self.epochs[tp.partition], kept[-1].offset + 1)
+        if not records:
+            return 0
+        with self.conn.transaction():
+            write(self.conn, records)
+            save_positions(self.conn, self.name, self.topic, positions)
+        return len(records)
+
+    def _current_log(
+        self, tp: TopicPartition, batch: list[ConsumerRecord]  # type: ignore[type-arg]
+    ) -> list[ConsumerRecord]:  # type: ignore[type-arg]
+        """Records of the log our position belongs to; on meeting a newer log, go back to 0."""
+        epoch = self.epochs.get(tp.partition, 0)
+        for index, record in enumerate(batch):
+            newer = record_epoch(record.headers)
+            if newer > epoch:
+                log.warning("broker log replaced; reading the partition again from 0",
+                            extra={"partition": tp.partition, "epoch": newer})
+                self.epochs[tp.partition] = newer
+                self.consumer.seek(tp, 0)
+                return batch[:index]
+        return batch
+
+    def run(self, write: Write, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self.poll_once(write)
+
+    def close(self) -> None:
+        self.consumer.close()

@@ -1,0 +1,90 @@
+"""The `tandem` command line. Exit 0 on success; otherwise one line on stderr and non-zero."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+
+from services.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+partner_app = typer.Typer(no_args_is_help=True, help="Partner organisations and their tokens.")
+app.add_typer(partner_app, name="partner")
+
+
+def fail(message: str) -> typer.Exit:
+    typer.echo(f"tandem: {message}", err=True)
+    return typer.Exit(1)
+
+
+def settings_for(data_dir: Path | None = None) -> Settings:
+    return Settings(TANDEM_DATA_DIR=data_dir) if data_dir else Settings()
+
+
+@app.command()
+def up(
+    no_demo: Annotated[bool, typer.Option("--no-demo", help="Do not stream the demo.")] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="Where data is kept.")] = None,
+    port: Annotated[int, typer.Option(help="The gateway's port.")] = 8080,
+    demo_speed: Annotated[
+        float, typer.Option(help="Scenario seconds per wall-clock second for the demo.")
+    ] = 3600.0,
+) -> None:
+    """Start the whole platform (what `make run` runs) until Ctrl-C."""
+    from infra.stack import StackOptions, run
+    from services import logs
+
+    settings = settings_for(data_dir)
+    logs.configure("tandem-up", settings.log_level)
+    options = StackOptions(settings.data_dir, port, not no_demo, demo_speed)
+    try:
+        run(options, settings, typer.echo)
+    except (RuntimeError, TimeoutError, OSError) as exc:
+        raise fail(f"could not start: {exc}") from None
+
+
+@partner_app.command("add")
+def partner_add(
+    partner_id: Annotated[str, typer.Argument(metavar="ID", help="e.g. kingston-foodbank")],
+    name: Annotated[str, typer.Option(help="The organisation's name.")],
+) -> None:
+    """Register a partner; print its token once, alone on the last line."""
+    from schemas import ID_PATTERN
+    from services.database import connect
+    from services.partners import Partner, PartnerExists, add_partner
+
+    if not ID_PATTERN.fullmatch(partner_id):
+        raise fail(f"partner id {partner_id!r} must match {ID_PATTERN.pattern}")
+    settings = settings_for()
+    try:
+        with connect(settings) as conn:
+            token = add_partner(conn, Partner(partner_id, name))
+    except (PartnerExists, RuntimeError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"partner {partner_id} added. Its token is shown once; keep it secret:")
+    typer.echo(token)
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[str, typer.Option(help="Scenario name, e.g. kingston-2020.")],
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same events.")] = 2020,
+    out: Annotated[Path | None, typer.Option(help="NDJSON file (default: stdout).")] = None,
+) -> None:
+    """Generate a synthetic incident (the demo data) as NDJSON CloudEvents."""
+    from services.simulate import build
+
+    try:
+        generated = build(scenario, seed)
+    except KeyError as exc:
+        raise fail(str(exc.args[0])) from None
+    lines = b"".join(orjson.dumps(event) + b"\n" for event in generated.events)
+    if out is None:
+        sys.stdout.buffer.write(lines)
+    else:
+        out.write_bytes(lines)
+        typer.echo(f"{len(generated.events)} events of {generated.incident} written to {out}")

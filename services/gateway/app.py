@@ -1,0 +1,221 @@
+"""The gateway: partners' HTTP entry point. `POST /v1/events` answers 202 once durable."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, ORJSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from psycopg_pool import AsyncConnectionPool
+
+from schemas import ContractError, Event, Problem, event_to_json
+from services.gateway import dead_letters, metrics
+from services.gateway.auth import Authenticator
+from services.gateway.body import UnsupportedMediaType, decode_events
+from services.gateway.event_store import EventStore, Overloaded, StoredEvent, StoreUnavailable
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = "1"
+BODY_READ_SECONDS = 30.0
+
+
+class Refused(Exception):
+    def __init__(
+        self, status: int, error: str, problems: Sequence[Problem] = (), *, keep: bool = True
+    ) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.problems = list(problems)
+        self.keep = keep
+
+
+async def partner(request: Request) -> str:
+    auth: Authenticator = request.app.state.auth
+    return await auth(request)
+
+
+Partner = Annotated[str, Depends(partner)]
+
+
+def stored(event: Event) -> StoredEvent:
+    return StoredEvent(
+        source=event.source,
+        id=event.id,
+        type=event.type,
+        partner=event.partner,
+        incident=event.incident,
+        subject=event.subject,
+        time=event.time,
+        body=event_to_json(event).decode(),
+    )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Refused(413, f"body over the {limit}-byte limit", keep=False)
+    chunks: list[bytes] = []
+    size = 0
+    async with asyncio.timeout(BODY_READ_SECONDS):
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise Refused(413, f"body over the {limit}-byte limit", keep=False)
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = AsyncConnectionPool(
+            settings.require_database_url(), min_size=2, max_size=10, open=False
+        )
+        await pool.open(wait=True, timeout=30)
+        app.state.pool = pool
+        app.state.auth = Authenticator(pool)
+        app.state.store = EventStore(pool, max_waiting_events=settings.max_waiting_events)
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="Tandem gateway",
+        version="1",
+        description="Partners publish CloudEvents; Tandem makes them durable and shares them.",
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        metrics.REQUESTS_REJECTED.labels(str(exc.status)).inc()
+        headers = {"Retry-After": RETRY_AFTER_SECONDS} if exc.status in (429, 503) else None
+        return JSONResponse(
+            {"error": exc.error, "problems": dead_letters.problems_json(exc.problems)},
+            status_code=exc.status,
+            headers=headers,
+        )
+
+    @app.post(
+        "/v1/events",
+        status_code=202,
+        summary="Publish one CloudEvent (structured or binary mode) or a batch",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/cloudevents+json": {"schema": {"type": "object"}},
+                    "application/cloudevents-batch+json": {"schema": {"type": "array"}},
+                    "application/json": {"schema": {}},
+                },
+            }
+        },
+    )
+    async def publish(request: Request, partner_id: Partner) -> dict[str, int]:
+        started = time.perf_counter()
+        raw = await read_body(request, settings.max_body_bytes)
+        try:
+            events = await _validated(request, raw, partner_id, settings)
+        except Refused as exc:
+            if exc.keep:
+                await dead_letters.record(
+                    request.app.state.pool,
+                    channel="http",
+                    partner=partner_id,
+                    status=exc.status,
+                    problems=exc.problems or [Problem(None, None, "", exc.error)],
+                    payload=raw,
+                )
+            raise
+        store: EventStore = request.app.state.store
+        try:
+            new = await store.append([stored(e) for e in events])
+        except Overloaded as exc:
+            raise Refused(429, f"overloaded, retry later: {exc}", keep=False) from None
+        except StoreUnavailable:
+            raise Refused(503, "the event store is unavailable; nothing was accepted", keep=False) from None
+        finally:
+            metrics.STORE_WAITING.set(store.waiting_events)
+        metrics.EVENTS_ACCEPTED.labels(partner_id).inc(new)
+        metrics.EVENTS_DUPLICATE.labels(partner_id).inc(len(events) - new)
+        metrics.INGEST_SECONDS.observe(time.perf_counter() - started)
+        return {"accepted": new, "duplicates": len(events) - new}
+
+    @app.get("/healthz", summary="Liveness")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="Readiness: the database and the broker are reachable")
+    async def readyz(request: Request) -> Response:
+        checks = {
+            "database": await _database_ready(request.app.state.pool),
+            "broker": await _broker_ready(settings),
+        }
+        ready = all(checks.values())
+        return JSONResponse(
+            {"ready": ready, "checks": checks}, status_code=200 if ready else 503
+        )
+
+    @app.get("/metrics", summary="Prometheus metrics")
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+async def _validated(
+    request: Request, raw: bytes, partner_id: str, settings: Settings
+) -> list[Event]:
+    try:
+        events = decode_events(request.headers, raw)
+    except UnsupportedMediaType as exc:
+        raise Refused(415, str(exc)) from None
+    except ContractError as exc:
+        raise Refused(422, "invalid events; nothing was accepted", exc.problems) from None
+    if len(events) > settings.max_batch_events:
+        raise Refused(413, f"batch over the {settings.max_batch_events}-event limit")
+    spoofed = [
+        Problem(index if len(events) > 1 else None, e.id, "partner",
+                f"is {e.partner!r} but the token belongs to {partner_id!r}")
+        for index, e in enumerate(events)
+        if e.partner != partner_id
+    ]
+    if spoofed:
+        raise Refused(403, "events published as another partner; nothing was accepted", spoofed)
+    return events
+
+
+async def _database_ready(pool: AsyncConnectionPool) -> bool:
+    try:
+        async with pool.connection(timeout=2) as conn:
+            await conn.execute("SELECT 1")
+        return True
+    except Exception:
+        return False
+
+
+async def _broker_ready(settings: Settings) -> bool:
+    if not settings.kafka_bootstrap:
+        return False
+    host, _, port = settings.kafka_bootstrap.split(",")[0].rpartition(":")
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 2)
+    except (OSError, TimeoutError, ValueError):
+        return False
+    writer.close()
+    return True
+
+

@@ -1,0 +1,126 @@
+"""The event store writer: group commit of every request's events into PostgreSQL.
+
+Requests that arrive while a transaction is committing wait and are written together in the
+next one, so a burst of single-event requests costs a few commits rather than one each. Each
+request learns how many of its events were new; duplicates of stored events are not written
+again (the store's key is (source, id)).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from psycopg_pool import AsyncConnectionPool
+
+log = logging.getLogger(__name__)
+
+INSERT_SQL = """
+INSERT INTO events (source, id, type, partner, incident, subject, time, body)
+SELECT * FROM unnest(
+    %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+    %s::timestamptz[], %s::jsonb[])
+ON CONFLICT (source, id) DO NOTHING
+RETURNING source, id
+"""
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    source: str
+    id: str
+    type: str
+    partner: str
+    incident: str
+    subject: str
+    time: datetime
+    body: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.id)
+
+
+class Overloaded(Exception):
+    """More events are waiting for the store than it should queue: shed load."""
+
+
+class StoreUnavailable(Exception):
+    """The store could not make the events durable: nothing of the request was accepted."""
+
+
+@dataclass
+class _Pending:
+    events: list[StoredEvent]
+    done: asyncio.Future[int]
+
+
+class EventStore:
+    def __init__(self, pool: AsyncConnectionPool, max_waiting_events: int) -> None:
+        self.pool = pool
+        self.max_waiting_events = max_waiting_events
+        self._queue: list[_Pending] = []
+        self._waiting_events = 0
+        self._writer: asyncio.Task[None] | None = None
+
+    @property
+    def waiting_events(self) -> int:
+        return self._waiting_events
+
+    async def append(self, events: list[StoredEvent]) -> int:
+        """Make `events` durable; return how many were new (the rest were duplicates)."""
+        if self._waiting_events + len(events) > self.max_waiting_events and self._queue:
+            raise Overloaded(f"{self._waiting_events} events already waiting for the store")
+        pending = _Pending(events, asyncio.get_running_loop().create_future())
+        self._queue.append(pending)
+        self._waiting_events += len(events)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_all())
+        return await pending.done
+
+    async def _write_all(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                inserted = await self._insert(batch)
+            except Exception as exc:
+                log.error("event store write failed", extra={"error": repr(exc)})
+                for pending in batch:
+                    pending.done.set_exception(StoreUnavailable(str(exc)))
+            else:
+                for pending in batch:
+                    pending.done.set_result(_claim(pending.events, inserted))
+            finally:
+                self._waiting_events -= sum(len(p.events) for p in batch)
+
+    async def _insert(self, batch: list[_Pending]) -> set[tuple[str, str]]:
+        unique: dict[tuple[str, str], StoredEvent] = {}
+        for pending in batch:
+            for event in pending.events:
+                unique.setdefault(event.key, event)
+        rows = list(unique.values())
+        columns = [
+            [e.source for e in rows],
+            [e.id for e in rows],
+            [e.type for e in rows],
+            [e.partner for e in rows],
+            [e.incident for e in rows],
+            [e.subject for e in rows],
+            [e.time for e in rows],
+            [e.body for e in rows],
+        ]
+        async with self.pool.connection() as conn, conn.transaction():
+            cursor = await conn.execute(INSERT_SQL, columns)
+            return {(str(s), str(i)) for s, i in await cursor.fetchall()}
+
+
+def _claim(events: list[StoredEvent], inserted: set[tuple[str, str]]) -> int:
+    """Count the events this request made new; a key counts for the first request that has it."""
+    new = 0
+    for event in events:
+        if event.key in inserted:
+            inserted.discard(event.key)
+            new += 1
+    return new

@@ -1,0 +1,70 @@
+"""Partners and their API tokens.
+
+A token is `tdm_<token id>_<secret>`. Only a scrypt hash of the secret is stored, looked up by
+the token id, so a stolen database does not yield working tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import psycopg
+
+TOKEN_PREFIX = "tdm"
+SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
+
+@dataclass(frozen=True)
+class Partner:
+    id: str
+    name: str
+
+
+class PartnerExists(ValueError):
+    pass
+
+
+def hash_secret(secret: str, salt: bytes) -> bytes:
+    return hashlib.scrypt(secret.encode(), salt=salt, **SCRYPT)
+
+
+def split_token(token: str) -> tuple[str, str] | None:
+    parts = token.split("_")
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+def add_partner(conn: psycopg.Connection[tuple[object, ...]], partner: Partner) -> str:
+    """Register a partner and return its first token (shown once, never stored)."""
+    with conn.transaction():
+        inserted = conn.execute(
+            "INSERT INTO partners (id, name) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING id",
+            (partner.id, partner.name),
+        ).fetchone()
+        if inserted is None:
+            raise PartnerExists(f"partner {partner.id!r} already exists")
+        return issue_token(conn, partner.id)
+
+
+def issue_token(conn: psycopg.Connection[tuple[object, ...]], partner_id: str) -> str:
+    token_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    salt = secrets.token_bytes(16)
+    conn.execute(
+        "INSERT INTO partner_tokens (token_id, partner, salt, hash) VALUES (%s, %s, %s, %s)",
+        (token_id, partner_id, salt, hash_secret(secret, salt)),
+    )
+    return f"{TOKEN_PREFIX}_{token_id}_{secret}"
+
+
+TOKEN_LOOKUP_SQL = (
+    "SELECT partner, salt, hash FROM partner_tokens WHERE token_id = %s AND revoked_at IS NULL"
+)
+
+
+def verify_secret(secret: str, salt: bytes, stored: bytes) -> bool:
+    return hmac.compare_digest(hash_secret(secret, salt), stored)

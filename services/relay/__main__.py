@@ -1,0 +1,44 @@
+"""The relay service: `python -m services.relay`."""
+
+from __future__ import annotations
+
+import logging
+
+from kafka.errors import KafkaError
+
+from services.database import connect
+from services.relay.relay import Relay
+from services.runtime import start_service
+
+log = logging.getLogger("services.relay")
+
+RELAY_LOCK = 0x7A4E  # one active relay; others wait as standbys
+IDLE_WAIT = 0.05
+MAX_BACKOFF = 5.0
+
+
+def main() -> None:
+    settings, stop = start_service("relay")
+    with connect(settings) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (RELAY_LOCK,))
+        conn.commit()
+        relay = Relay(settings, conn)
+        log.info("relay running")
+        backoff = 0.1
+        while not stop.is_set():
+            try:
+                sent = relay.relay_once()
+                backoff = 0.1
+            except (KafkaError, TimeoutError, OSError) as exc:
+                log.warning("broker unavailable; retrying", extra={"error": repr(exc)})
+                relay.drop_producer()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            if sent == 0:
+                stop.wait(IDLE_WAIT)
+        relay.drop_producer()
+
+
+if __name__ == "__main__":
+    main()

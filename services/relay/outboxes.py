@@ -1,0 +1,42 @@
+"""Tables the relay publishes from, in commit order, and what each row becomes on the broker.
+
+A row is read only once every transaction older than its own has ended (`tx` below the
+snapshot's xmin), so an event committed late by a slow request is never skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra.topics import ACCEPTED, REJECTED
+
+
+@dataclass(frozen=True)
+class Outbox:
+    name: str
+    topic: str
+    rows_sql: str  # (tx, seq, key, value) after a (tx, seq) position, oldest first
+
+
+def _rows_sql(table: str, key: str, value: str) -> str:
+    return (
+        f"SELECT tx::text, seq, {key}, {value} FROM {table}"
+        " WHERE (tx, seq) > (%(tx)s::xid8, %(seq)s)"
+        "   AND tx < pg_snapshot_xmin(pg_current_snapshot())"
+        " ORDER BY tx, seq LIMIT %(limit)s"
+    )
+
+
+EVENTS = Outbox("events", ACCEPTED, _rows_sql("events", "subject", "body::text"))
+DEAD_LETTERS = Outbox(
+    "dead_letters",
+    REJECTED,
+    _rows_sql(
+        "dead_letters",
+        "coalesce(partner, channel)",
+        "json_build_object('received_at', received_at, 'channel', channel,"
+        " 'partner', partner, 'status', status, 'problems', problems,"
+        " 'payload_base64', encode(payload, 'base64'))::text",
+    ),
+)
+OUTBOXES = (EVENTS, DEAD_LETTERS)

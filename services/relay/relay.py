@@ -1,0 +1,172 @@
+"""Publishes the event store to the broker, and republishes it when the broker loses its log.
+
+At-least-once: a crash between publishing and saving the position publishes a batch again, and
+every consumer counts an event once by its (source, id). The broker is memory-only, so after a
+restart its offsets begin again at 0; the relay notices (an offset at or below the last one it
+saw, or the last record it published no longer readable) and publishes everything again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psycopg
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from infra.topics import ensure_topics
+from services.relay.outboxes import OUTBOXES, Outbox
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+START = ("0", 0)
+BATCH = 5000
+
+
+EPOCH_HEADER = "tandem-epoch"
+
+
+@dataclass
+class RelayState:
+    epoch: int = 0
+    positions: dict[str, tuple[str, int]] = field(default_factory=dict)
+    last_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+
+
+def load_state(conn: psycopg.Connection[tuple[object, ...]]) -> RelayState:
+    row = conn.execute("SELECT epoch FROM broker_epoch").fetchone()
+    state = RelayState(epoch=int(str(row[0])) if row else 0)
+    for name, tx, seq in conn.execute("SELECT outbox, tx::text, seq FROM relay_positions"):
+        state.positions[str(name)] = (str(tx), int(str(seq)))
+    for topic, partition, offset in conn.execute(
+        "SELECT topic, partition, last_offset FROM relay_partition_offsets"
+    ):
+        state.last_offsets[(str(topic), int(str(partition)))] = int(str(offset))
+    return state
+
+
+def save_state(conn: psycopg.Connection[tuple[object, ...]], state: RelayState) -> None:
+    with conn.transaction():
+        conn.execute("UPDATE broker_epoch SET epoch = %s", (state.epoch,))
+        conn.execute("DELETE FROM relay_positions")
+        conn.execute("DELETE FROM relay_partition_offsets")
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO relay_positions (outbox, tx, seq) VALUES (%s, %s::xid8, %s)",
+                [(name, tx, seq) for name, (tx, seq) in state.positions.items()],
+            )
+            cur.executemany(
+                "INSERT INTO relay_partition_offsets (topic, partition, last_offset)"
+                " VALUES (%s, %s, %s)",
+                [(t, p, o) for (t, p), o in state.last_offsets.items()],
+            )
+
+
+def broker_lost_log(
+    last_offsets: dict[tuple[str, int], int], produced: dict[tuple[str, int], list[int]]
+) -> bool:
+    """True when the broker handed out an offset it had handed out before: its log restarted."""
+    return any(
+        min(offsets) <= last_offsets.get(tp, -1) for tp, offsets in produced.items() if offsets
+    )
+
+
+class Relay:
+    def __init__(
+        self,
+        settings: Settings,
+        conn: psycopg.Connection[tuple[object, ...]],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.conn = conn
+        self.clock = clock
+        self.state = load_state(conn)
+        self._producer: KafkaProducer | None = None
+        self._last_probe = clock()
+
+    def producer(self) -> KafkaProducer:
+        if self._producer is None:
+            ensure_topics(self.settings)
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.settings.require_kafka_bootstrap(),
+                client_id="tandem-relay",
+                acks="all",
+                linger_ms=5,
+                batch_size=512 * 1024,
+                max_request_size=16 * 1024 * 1024,
+            )
+        return self._producer
+
+    def drop_producer(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=1)
+            self._producer = None
+
+    def relay_once(self) -> int:
+        """Publish what is waiting in every outbox; return how many records were published."""
+        sent = 0
+        for outbox in OUTBOXES:
+            sent += self._relay_outbox(outbox)
+        if sent == 0 and self.clock() - self._last_probe > 2.0:
+            self._last_probe = self.clock()
+            if self.state.last_offsets and not self._last_records_readable():
+                self._start_again("the broker no longer has the last records published")
+        return sent
+
+    def _relay_outbox(self, outbox: Outbox) -> int:
+        tx, seq = self.state.positions.get(outbox.name, START)
+        rows = self.conn.execute(
+            outbox.rows_sql, {"tx": tx, "seq": seq, "limit": BATCH}
+        ).fetchall()
+        self.conn.commit()
+        if not rows:
+            return 0
+        topic = self.settings.topic(outbox.topic)
+        producer = self.producer()
+        headers = [(EPOCH_HEADER, str(self.state.epoch).encode())]
+        futures = [
+            producer.send(topic, key=str(key).encode(), value=str(value).encode(), headers=headers)
+            for _, _, key, value in rows
+        ]
+        producer.flush()
+        produced: dict[tuple[str, int], list[int]] = {}
+        for future in futures:
+            meta = future.get(timeout=30)
+            produced.setdefault((meta.topic, meta.partition), []).append(meta.offset)
+        if broker_lost_log(self.state.last_offsets, produced):
+            self._start_again("the broker's offsets started again")
+            return len(rows)
+        for tp, offsets in produced.items():
+            self.state.last_offsets[tp] = max(offsets)
+        last_tx, last_seq, _, _ = rows[-1]
+        self.state.positions[outbox.name] = (str(last_tx), int(str(last_seq)))
+        save_state(self.conn, self.state)
+        return len(rows)
+
+    def _last_records_readable(self) -> bool:
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.settings.require_kafka_bootstrap(),
+            client_id="tandem-relay-probe",
+            enable_auto_commit=False,
+        )
+        try:
+            for (topic, partition), offset in self.state.last_offsets.items():
+                tp = TopicPartition(topic, partition)
+                consumer.assign([tp])
+                consumer.seek(tp, offset)
+                records = consumer.poll(timeout_ms=2000, max_records=1).get(tp, [])
+                if not records or records[0].offset != offset:
+                    return False
+            return True
+        finally:
+            consumer.close()
+
+    def _start_again(self, why: str) -> None:
+        log.warning("republishing the whole event store", extra={"reason": why})
+        self.state = RelayState(epoch=self.state.epoch + 1)
+        save_state(self.conn, self.state)
+        self.drop_producer()

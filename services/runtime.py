@@ -1,0 +1,24 @@
+"""What every long-running service shares: logs, schema, and a clean stop on SIGTERM/SIGINT.
+
+Services are crash-only: on losing PostgreSQL they exit non-zero and the supervisor restarts
+them, so recovery is one well-tested path (start) rather than many reconnect paths.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from services import logs
+from services.database import prepare
+from services.settings import Settings
+
+
+def start_service(name: str) -> tuple[Settings, threading.Event]:
+    settings = Settings()
+    logs.configure(name, settings.log_level)
+    prepare(settings)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return settings, stop

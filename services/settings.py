@@ -1,0 +1,86 @@
+"""The one configuration object: environment variables, then the running stack's record.
+
+`tandem up` writes `$TANDEM_DATA_DIR/stack.json` with where each embedded server and service
+listens, so commands run from another terminal find the stack without any variable set.
+Environment variables always win.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+STACK_FILE = "stack.json"
+
+
+class StackFileSource(PydanticBaseSettingsSource):
+    """Reads the endpoints `tandem up` recorded for the stack it runs."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data_dir: Path) -> None:
+        super().__init__(settings_cls)
+        path = data_dir / STACK_FILE
+        self._values: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._values.items() if k in self.settings_cls.model_fields}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(default=Path(".tandem"), validation_alias="TANDEM_DATA_DIR")
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    kafka_bootstrap: str | None = Field(default=None, validation_alias="KAFKA_BOOTSTRAP")
+    gateway_url: str = Field(
+        default="http://127.0.0.1:8080", validation_alias="TANDEM_GATEWAY_URL"
+    )
+    grafana_url: str | None = Field(default=None, validation_alias="GRAFANA_URL")
+    grafana_token: str | None = Field(default=None, validation_alias="GRAFANA_TOKEN")
+    topic_prefix: str = Field(default="", validation_alias="TANDEM_TOPIC_PREFIX")
+    topic_partitions: int = Field(default=4, ge=1, validation_alias="TANDEM_TOPIC_PARTITIONS")
+    max_body_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024, validation_alias="TANDEM_MAX_BODY_BYTES"
+    )
+    max_batch_events: int = Field(default=5000, ge=1, validation_alias="TANDEM_MAX_BATCH_EVENTS")
+    max_waiting_events: int = Field(
+        default=50_000, ge=1, validation_alias="TANDEM_MAX_WAITING_EVENTS"
+    )
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("TANDEM_LOG_LEVEL"))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        data_dir = Path(env_settings().get("data_dir") or init_settings().get("data_dir") or ".tandem")
+        return (init_settings, env_settings, StackFileSource(settings_cls, data_dir))
+
+    def topic(self, name: str) -> str:
+        """A topic's full name under the configured prefix."""
+        return f"{self.topic_prefix}{name}"
+
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise RuntimeError(
+                "no database: set DATABASE_URL, or start the stack with `tandem up`"
+            )
+        return self.database_url
+
+    def require_kafka_bootstrap(self) -> str:
+        if not self.kafka_bootstrap:
+            raise RuntimeError(
+                "no broker: set KAFKA_BOOTSTRAP, or start the stack with `tandem up`"
+            )
+        return self.kafka_bootstrap

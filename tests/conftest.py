@@ -1,0 +1,85 @@
+"""Real servers for the suite: PostgreSQL (embedded unless DATABASE_URL) and the broker
+(embedded tansu unless KAFKA_BOOTSTRAP). Each test gets its own database, made from a migrated
+template, and its own topic prefix, so tests never see each other's data."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from infra.broker import EmbeddedBroker
+from infra.migrate import migrate
+from infra.postgres import EmbeddedPostgres
+from services.settings import Settings
+from tests.servers import with_database
+
+TEMPLATE = f"tandem_template_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield external
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data")
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def template_db(server_url: str) -> Iterator[str]:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(TEMPLATE)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))
+    migrate(with_database(server_url, TEMPLATE))
+    yield TEMPLATE
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE))
+        )
+
+
+@pytest.fixture
+def database_url(server_url: str, template_db: str) -> Iterator[str]:
+    name = f"tandem_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template_db)
+            )
+        )
+    yield with_database(server_url, name)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def broker_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("KAFKA_BOOTSTRAP")
+    if external:
+        yield external
+        return
+    broker = EmbeddedBroker(log_file=tmp_path_factory.mktemp("broker") / "broker.log")
+    yield broker.start()
+    broker.stop()
+
+
+@pytest.fixture
+def settings(database_url: str, broker_bootstrap: str, tmp_path: Path) -> Settings:
+    return Settings(
+        TANDEM_DATA_DIR=tmp_path / "data",
+        DATABASE_URL=database_url,
+        KAFKA_BOOTSTRAP=broker_bootstrap,
+        TANDEM_TOPIC_PREFIX=f"t{uuid.uuid4().hex[:10]}.",
+        TANDEM_TOPIC_PARTITIONS=2,
+    )

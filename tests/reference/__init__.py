@@ -1,0 +1,1 @@
+"""Reference implementations written straight from the spec, used as test oracles."""

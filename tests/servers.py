@@ -1,0 +1,54 @@
+"""Helpers for tests that run real servers: URLs, a gateway on a free port, waiting."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import uvicorn
+
+from infra.broker import free_port
+from services.gateway.app import create_app
+from services.settings import Settings
+
+T = TypeVar("T")
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def wait_for(check: Callable[[], T | None], timeout: float = 20.0, what: str = "") -> T:
+    """Poll `check` until it returns a truthy value; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or check}")
+        time.sleep(0.05)
+
+
+@contextmanager
+def running_gateway(settings: Settings) -> Iterator[str]:
+    """The real gateway app served over real HTTP on loopback, in a thread."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, what="gateway start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

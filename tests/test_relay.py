@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import psycopg
+from kafka import KafkaConsumer
+
+from infra.broker import EmbeddedBroker
+from infra.topics import ACCEPTED
+from services.relay.relay import Relay
+from services.settings import Settings
+from tests.events_store import insert_events, sample_event
+from tests.servers import wait_for
+
+
+def read_topic(settings: Settings, topic: str, count: int) -> list[tuple[bytes, dict[str, object]]]:
+    consumer = KafkaConsumer(
+        settings.topic(topic),
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=500,
+    )
+    got: list[tuple[bytes, dict[str, object]]] = []
+
+    def more() -> bool:
+        got.extend((r.key, orjson.loads(r.value)) for r in consumer)
+        return len(got) >= count
+
+    try:
+        wait_for(more, what=f"{count} records on {topic}")
+    finally:
+        consumer.close()
+    return got
+
+
+def test_relay_publishes_stored_events_keyed_by_subject(settings: Settings) -> None:
+    events = [sample_event(n) for n in range(25)]
+    with psycopg.connect(settings.database_url) as conn:
+        insert_events(conn, events)
+        conn.commit()
+        relay = Relay(settings, conn)
+        assert relay.relay_once() == 25
+        assert relay.relay_once() == 0
+        relay.drop_producer()
+    got = read_topic(settings, ACCEPTED, 25)
+    assert sorted(value["id"] for _, value in got) == sorted(e["id"] for e in events)
+    assert all(key == str(value["subject"]).encode() for key, value in got)
+
+
+def test_relay_waits_for_an_older_transaction_still_open(settings: Settings) -> None:
+    """An event committed late by a slow request must not be skipped."""
+    url = settings.database_url
+    with psycopg.connect(url) as slow, psycopg.connect(url) as fast, psycopg.connect(url) as rc:
+        insert_events(slow, [sample_event(1)])  # older transaction, still open
+        insert_events(fast, [sample_event(2)])
+        fast.commit()
+        relay = Relay(settings, rc)
+        assert relay.relay_once() == 0
+        slow.commit()
+        assert relay.relay_once() == 2
+        relay.drop_producer()
+
+
+def test_relay_republishes_everything_after_the_broker_loses_its_log(
+    settings: Settings, tmp_path: Path
+) -> None:
+    broker = EmbeddedBroker(log_file=tmp_path / "broker.log")
+    own = settings.model_copy(update={"kafka_bootstrap": broker.start()})
+    try:
+        with psycopg.connect(own.database_url) as conn:
+            insert_events(conn, [sample_event(n) for n in range(10)])
+            conn.commit()
+            relay = Relay(own, conn)
+            assert relay.relay_once() == 10
+            broker.stop()
+            broker.start()  # same port, empty memory
+            relay.drop_producer()
+            insert_events(conn, [sample_event(n) for n in range(10, 12)])
+            conn.commit()
+
+            def republished() -> bool:
+                try:
+                    relay.relay_once()
+                except Exception:
+                    relay.drop_producer()
+                    return False
+                return relay.state.epoch == 1 and relay.relay_once() == 0
+
+            wait_for(republished, what="relay to republish")
+            relay.drop_producer()
+        got = read_topic(own, ACCEPTED, 12)
+        assert {value["id"] for _, value in got} == {f"e-{n}" for n in range(12)}
+    finally:
+        broker.stop()
+
+
+def test_relay_notices_a_lost_log_while_idle(settings: Settings, tmp_path: Path) -> None:
+    broker = EmbeddedBroker(log_file=tmp_path / "broker.log")
+    own = settings.model_copy(update={"kafka_bootstrap": broker.start()})
+    clock = [0.0]
+    try:
+        with psycopg.connect(own.database_url) as conn:
+            insert_events(conn, [sample_event(n) for n in range(5)])
+            conn.commit()
+            relay = Relay(own, conn, clock=lambda: clock[0])
+            assert relay.relay_once() == 5
+            broker.stop()
+            broker.start()
+            relay.drop_producer()
+            clock[0] += 10
+            assert relay.relay_once() == 0  # nothing new: the probe finds the log gone
+            assert relay.state.epoch == 1
+            assert relay.relay_once() == 5
+            relay.drop_producer()
+        got = read_topic(own, ACCEPTED, 5)
+        assert len({value["id"] for _, value in got}) == 5
+    finally:
+        broker.stop()
