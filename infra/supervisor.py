@@ -56,7 +56,7 @@ class Supervisor:
         process = self._spawn(spec, log_file)
         with self._lock:
             self._running[spec.name] = _Running(spec, process, log_file, time.monotonic())
-        log.info("service started", extra={"service": spec.name, "pid": process.pid})
+        log.info("service started", extra={"child": spec.name, "pid": process.pid})
 
     def _spawn(self, spec: ServiceSpec, log_file: IO[bytes]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
@@ -95,7 +95,7 @@ class Supervisor:
             return
         log.warning(
             "service died; restarting",
-            extra={"service": running.spec.name, "exit_code": code, "in_s": running.backoff},
+            extra={"child": running.spec.name, "exit_code": code, "in_s": running.backoff},
         )
         running.next_start = now + running.backoff
         running.backoff = min(running.backoff * 2, MAX_BACKOFF)

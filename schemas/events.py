@@ -5,7 +5,12 @@ from typing import Annotated, TypeAlias, get_args
 from pydantic import BaseModel, Field, TypeAdapter
 
 from schemas.envelope import Envelope
-from schemas.hubs import HubStatusEvent, StockCountedEvent, StockDistributedEvent, StockReceivedEvent
+from schemas.hubs import (
+    HubStatusEvent,
+    StockCountedEvent,
+    StockDistributedEvent,
+    StockReceivedEvent,
+)
 from schemas.incidents import IncidentDeclaredEvent, IncidentStoodDownEvent
 from schemas.partners import PartnerCapacityEvent
 from schemas.requests import (
@@ -56,18 +61,21 @@ def _type_of(model: type[Envelope]) -> str:
     return str(event_type)
 
 
+def _payload_of(model: type[Envelope]) -> type[BaseModel]:
+    payload = model.model_fields["data"].annotation
+    assert isinstance(payload, type) and issubclass(payload, BaseModel)
+    return payload
+
+
 ENVELOPE_MODELS: dict[str, type[Envelope]] = {
     _type_of(model): model for model in get_args(get_args(Event)[0])
 }
 """Type string → the envelope model validating whole events of that type."""
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {
-    event_type: model.model_fields["data"].annotation  # type: ignore[misc]
-    for event_type, model in ENVELOPE_MODELS.items()
+    event_type: _payload_of(model) for event_type, model in ENVELOPE_MODELS.items()
 }
 """Type string → the payload model of its `data`."""
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
-BATCH_ADAPTER: TypeAdapter[list[Event]] = TypeAdapter(
-    Annotated[list[Event], Field(min_length=1)]  # type: ignore[arg-type]
-)
+BATCH_ADAPTER: TypeAdapter[list[Event]] = TypeAdapter(Annotated[list[Event], Field(min_length=1)])

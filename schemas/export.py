@@ -17,7 +17,10 @@ _DIALECT = "https://json-schema.org/draft/2020-12/schema"
 def rendered_schemas() -> dict[str, str]:
     """File name → exact file content, for every schema the contract exports."""
     schemas = {
-        f"{event_type}.json": {"$comment": _beyond_schema(model.subject_is), **model.model_json_schema()}
+        f"{event_type}.json": {
+            "$comment": _beyond_schema(model.subject_is),
+            **model.model_json_schema(),
+        }
         for event_type, model in ENVELOPE_MODELS.items()
     }
     schemas["event.json"] = {
@@ -59,7 +62,10 @@ def write_schemas(directory: Path = JSONSCHEMA_DIR) -> None:
 
 
 def _render(schema: dict[str, Any]) -> str:
-    return json.dumps({"$schema": _DIALECT, **schema}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return (
+        json.dumps({"$schema": _DIALECT, **schema}, indent=2, sort_keys=True, ensure_ascii=False)
+        + "\n"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -38,8 +38,11 @@ class ContractError(ValueError):
     """The body breaks the event contract; `problems` lists everything wrong with it."""
 
     def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems)
         self.problems = problems
-        super().__init__("; ".join(map(str, problems)))
+
+    def __str__(self) -> str:
+        return "; ".join(map(str, self.problems))
 
 
 def problems_from(
@@ -53,11 +56,14 @@ def problems_from(
     problems = []
     for detail in error.errors(include_url=False, include_input=False):
         path = list(detail["loc"])
-        index = path.pop(0) if batch and path and isinstance(path[0], int) else None
-        event_type = path.pop(0) if path and path[0] in ENVELOPE_MODELS else None
-        field, reason = _field_and_reason(detail, str(event_type or ""), path)
+        index = None
+        if batch and path and isinstance(first := path[0], int):
+            index = first
+            del path[0]
+        event_type = str(path.pop(0)) if path and path[0] in ENVELOPE_MODELS else None
+        field, reason = _field_and_reason(detail, event_type, path)
         raw_id = _raw_id(raw_events, index if batch else 0)
-        problems.append(Problem(index if batch else None, raw_id, field, reason))
+        problems.append(Problem(index, raw_id, field, reason))
     return problems
 
 
@@ -70,11 +76,13 @@ def _raw_id(raw_events: Sequence[object] | None, index: int | None) -> str | Non
 
 
 def _field_and_reason(
-    detail: ErrorDetails, event_type: str, path: list[int | str]
+    detail: ErrorDetails, event_type: str | None, path: list[int | str]
 ) -> tuple[str, str]:
     kind = detail["type"]
     field = ".".join(map(str, path))
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
+    if kind == "union_tag_not_found":
+        return "type", f"is required and must be one of: {_ALLOWED_TYPES}"
+    if kind == "union_tag_invalid":
         return "type", f"must be one of: {_ALLOWED_TYPES}"
     if kind == "missing":
         return field, "is required"
@@ -85,7 +93,7 @@ def _field_and_reason(
         return field, detail["msg"]
     if kind == "json_invalid":
         return field, f"is not valid JSON: {detail.get('ctx', {}).get('error', '')}"
-    if not event_type:
+    if event_type is None:
         return field, _body_reason(kind, detail["msg"])
     schema = _schema_at(event_type, tuple(path))
     return field, "must be " + (_describe(schema) if schema else detail["msg"])
@@ -111,7 +119,9 @@ def _schema_at(event_type: str, path: tuple[int | str, ...]) -> JsonSchema | Non
     root = _envelope_schema(event_type)
     schema = root
     for part in path:
-        step = schema.get("items") if isinstance(part, int) else schema.get("properties", {}).get(part)
+        step = (
+            schema.get("items") if isinstance(part, int) else schema.get("properties", {}).get(part)
+        )
         if step is None:
             return None
         schema = _resolve(root, step)

@@ -32,7 +32,7 @@ def hash_secret(secret: str, salt: bytes) -> bytes:
 
 
 def split_token(token: str) -> tuple[str, str] | None:
-    parts = token.split("_")
+    parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or not parts[2]:
         return None
     return parts[1], parts[2]

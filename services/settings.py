@@ -64,7 +64,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        data_dir = Path(env_settings().get("data_dir") or init_settings().get("data_dir") or ".tandem")
+        given = {**env_settings(), **init_settings()}
+        data_dir = Path(given.get("TANDEM_DATA_DIR") or given.get("data_dir") or ".tandem")
         return (init_settings, env_settings, StackFileSource(settings_cls, data_dir))
 
     def topic(self, name: str) -> str:

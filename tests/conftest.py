@@ -5,6 +5,8 @@ template, and its own topic prefix, so tests never see each other's data."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,17 +25,21 @@ TEMPLATE = f"tandem_template_{os.getpid()}"
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url() -> Iterator[str]:
     external = os.environ.get("DATABASE_URL")
     if external:
         yield external
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data")
+    # Not under pytest's tmp dir: each pytest session makes that 0700 again, which would lock
+    # out the server's own unprivileged user while another session runs.
+    base = Path(tempfile.mkdtemp(prefix="tandem-test-pg-"))
+    server = EmbeddedPostgres(base / "data")
     url = server.start()
     try:
         yield url
     finally:
         server.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

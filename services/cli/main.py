@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -53,12 +54,12 @@ def partner_add(
     name: Annotated[str, typer.Option(help="The organisation's name.")],
 ) -> None:
     """Register a partner; print its token once, alone on the last line."""
-    from schemas import ID_PATTERN
+    from schemas.ids import ID_PATTERN
     from services.database import connect
     from services.partners import Partner, PartnerExists, add_partner
 
-    if not ID_PATTERN.fullmatch(partner_id):
-        raise fail(f"partner id {partner_id!r} must match {ID_PATTERN.pattern}")
+    if not re.fullmatch(ID_PATTERN, partner_id):
+        raise fail(f"partner id {partner_id!r} must match {ID_PATTERN}")
     settings = settings_for()
     try:
         with connect(settings) as conn:

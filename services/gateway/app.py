@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, ORJSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
 
@@ -96,7 +96,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         description="Partners publish CloudEvents; Tandem makes them durable and shares them.",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
 
     @app.exception_handler(Refused)

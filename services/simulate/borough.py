@@ -52,20 +52,12 @@ class Hub:
     name: str
     area: str
     operator: str
-    serves: tuple[str, ...]  # wards it delivers to first; any open hub of its operator may step in
+    serves: tuple[str, ...]  # wards it delivers to; the most local open hub takes a request
     timeline: tuple[tuple[int, str, int], ...]  # (day, status, parcels_per_day) from that day
 
-    def status_on(self, day: int) -> tuple[str, int] | None:
-        """(status, parcels_per_day) on `day`, or None before the hub opened."""
-        current = None
-        for since, status, parcels in self.timeline:
-            if since <= day:
-                current = status, parcels
-        return current
-
     def parcels_on(self, day: int) -> int:
-        state = self.status_on(day)
-        return 0 if state is None else state[1]
+        """Parcels it can hand out on `day`: none before it opens or while it is closed."""
+        return next((parcels for since, _, parcels in reversed(self.timeline) if since <= day), 0)
 
 
 HUBS = (
@@ -75,7 +67,7 @@ HUBS = (
         "grove",
         FOODBANK.id,
         WARDS,
-        ((0, "open", 36), (14, "open", 48)),
+        ((0, "open", 24), (14, "open", 32)),
     ),
     # A small hub that loses its volunteers and closes for a few days: the foodbank's stress.
     Hub(
@@ -84,16 +76,16 @@ HUBS = (
         "tolworth-and-hook-rise",
         FOODBANK.id,
         ("chessington-north-and-hook", "chessington-south", "tolworth-and-hook-rise"),
-        ((4, "open", 18), (18, "limited", 8), (20, "closed", 0), (25, "open", 18)),
+        ((4, "open", 12), (18, "limited", 6), (20, "closed", 0), (25, "open", 12)),
     ),
-    # The council's emergency parcels for shielding residents until national boxes arrived.
+    # The council's emergency parcels for shielding residents, grown as the shielding list came in.
     Hub(
         "cambridge-road-hub",
         "Cambridge Road community hub",
         "norbiton",
         COUNCIL.id,
         WARDS,
-        ((2, "open", 20), (21, "open", 14)),
+        ((2, "open", 24), (14, "open", 30)),
     ),
     Hub(
         "new-malden-pantry",
@@ -111,16 +103,24 @@ def open_hubs(operator: str, day: int) -> list[Hub]:
     return [hub for hub in HUBS if hub.operator == operator and hub.parcels_on(day) > 0]
 
 
+def hub_for(operator: str, area: str, day: int) -> Hub:
+    """The most local of the operator's hubs open on `day` that delivers to `area`."""
+    serving = [hub for hub in open_hubs(operator, day) if area in hub.serves]
+    return min(serving, key=lambda hub: len(hub.serves))
+
+
 def patch_of(area: str) -> str | None:
     return next((group for group, wards in PATCHES.items() if area in wards), None)
 
 
-def handler(raiser: str, need: str, area: str, shielding: bool) -> str:
+def handler(raiser: str, need: str, area: str, shielding: bool, day: int) -> str:
     """Who takes a request on, by the Kingston Stronger Together division of work."""
     if need == "food":
         if shielding:
             return COUNCIL.id
-        return MALDEN.id if raiser == MALDEN.id else FOODBANK.id
+        if raiser != FOODBANK.id and patch_of(area) == MALDEN.id and open_hubs(MALDEN.id, day):
+            return MALDEN.id
+        return FOODBANK.id
     if need == "befriending":
         return AGE_UK.id
     if need == "welfare_check":
@@ -161,7 +161,7 @@ STAFFED_CAPACITY = {
     (VOLUNTEERING.id, "befriending"): 3,
     (SURBITON.id, "shopping"): 10,
     (SURBITON.id, "prescription"): 8,
-    (MALDEN.id, "shopping"): 8,
+    (MALDEN.id, "shopping"): 10,
     (MALDEN.id, "prescription"): 7,
     (AGE_UK.id, "befriending"): 11,
     (AGE_UK.id, "welfare_check"): 6,

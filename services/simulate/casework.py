@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from services.simulate import borough
-from services.simulate.clock import after
+from services.simulate.clock import after, day_of
 from services.simulate.demand import TRIAGE_SHARE, Request, pick
 from services.simulate.envelope import Occurrence
 
@@ -43,7 +43,7 @@ def triage(rng: random.Random, request: Request) -> Request:
     priority = request.priority
     if rng.random() < RETRIAGE_SHARE:
         rank = PRIORITIES.index(priority)
-        # Shielding residents are escalated, never downgraded: the guidance of the time.
+        # Triage may raise a shielding resident's priority but never lowers it.
         step = -1 if request.shielding or rng.random() < 0.5 else 1
         priority = PRIORITIES[min(max(rank + step, 0), len(PRIORITIES) - 1)]
     need = request.need
@@ -54,15 +54,20 @@ def triage(rng: random.Random, request: Request) -> Request:
 
 def take_on(rng: random.Random, request: Request) -> tuple[list[Occurrence], Accepted | None]:
     raiser = request.raiser
-    events = [Occurrence(request.raised_at, raiser, "request.raised", request.id, request.raised_data())]
+    events = [
+        Occurrence(request.raised_at, raiser, "request.raised", request.id, request.raised_data())
+    ]
     time = request.raised_at
     if rng.random() < TRIAGE_SHARE[raiser, request.channel]:
         time = after(rng, time, 10, 180)
         request = triage(rng, request)
         events.append(
-            request_event(time, raiser, "triaged", request, priority=request.priority, need=request.need)
+            request_event(
+                time, raiser, "triaged", request, priority=request.priority, need=request.need
+            )
         )
-    handler = borough.handler(raiser, request.need, request.area, request.shielding)
+    day = day_of(request.raised_at)
+    handler = borough.handler(raiser, request.need, request.area, request.shielding, day)
     if handler == raiser:
         time = after(rng, time, 5, 120)
         events.append(request_event(time, raiser, "accepted", request))
@@ -95,5 +100,9 @@ def _refer(
     """Publishes the referral and returns when the receiving partner answers it."""
     referred_at = after(rng, time, 15, 240)
     reason = borough.REFERRAL_REASONS[request.need]
-    events.append(request_event(referred_at, request.raiser, "referred", request, to_partner=to, reason=reason))
+    events.append(
+        request_event(
+            referred_at, request.raiser, "referred", request, to_partner=to, reason=reason
+        )
+    )
     return after(rng, referred_at, 30, 600)

@@ -13,10 +13,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.simulate.borough import AGE_UK, COUNCIL, FOODBANK, MALDEN, PATCHES, SURBITON, WARD_DEMAND
+from services.simulate.borough import (
+    AGE_UK,
+    COUNCIL,
+    FOODBANK,
+    MALDEN,
+    PATCHES,
+    SURBITON,
+    WARD_DEMAND,
+)
 from services.simulate.clock import DAYS, at, is_weekend
 
-PEAK_PER_DAY = 125
+PEAK_PER_DAY = 145
 RAMP_DAYS = 17
 USUAL_PRIORITY = {"urgent": 0.1, "high": 0.25, "routine": 0.65}
 SHIELDING_PRIORITY = {"urgent": 0.15, "high": 0.4, "routine": 0.45}
@@ -74,7 +82,13 @@ INTAKES = (
         COUNCIL.id,
         "referral",
         0.14,
-        {"food": 0.45, "prescription": 0.2, "shopping": 0.15, "welfare_check": 0.15, "befriending": 0.05},
+        {
+            "food": 0.45,
+            "prescription": 0.2,
+            "shopping": 0.15,
+            "welfare_check": 0.15,
+            "befriending": 0.05,
+        },
         1.0,
         0.6,
         (9, 17),
@@ -116,7 +130,13 @@ INTAKES = (
         AGE_UK.id,
         "helpline",
         0.09,
-        {"befriending": 0.4, "welfare_check": 0.25, "shopping": 0.2, "prescription": 0.1, "transport": 0.05},
+        {
+            "befriending": 0.4,
+            "welfare_check": 0.25,
+            "shopping": 0.2,
+            "prescription": 0.1,
+            "transport": 0.05,
+        },
         0.4,
         0.3,
         (9, 17),
@@ -212,7 +232,9 @@ def _request(rng: random.Random, registry: _Registry, intake: Intake, time: date
         need=pick(rng, intake.needs),
         priority=pick(rng, priorities),
         area=rng.choices(intake.areas, weights=intake.area_weights())[0],
-        household_size=rng.choices(list(HOUSEHOLD_SIZES), weights=list(HOUSEHOLD_SIZES.values()))[0],
+        household_size=rng.choices(list(HOUSEHOLD_SIZES), weights=list(HOUSEHOLD_SIZES.values()))[
+            0
+        ],
         shielding=shielding,
         person_ref=None if intake.anonymous else registry.person_ref(rng, intake.partner),
         raised_at=time,

@@ -16,8 +16,8 @@ from services.simulate import borough
 from services.simulate.casework import PRIORITIES, Accepted, request_event
 from services.simulate.clock import DAYS, after, at
 from services.simulate.demand import pick
+from services.simulate.deployments import DeploymentPlan
 from services.simulate.envelope import Occurrence
-from services.simulate.volunteers import DeploymentPlan
 
 # Need -> (role, skill wanted, shortest and longest minutes out).
 ROLES = {
@@ -92,12 +92,13 @@ def _close(rng: random.Random, done: Fulfilment, item: Accepted, day: int) -> No
     hub_id = None
     if request.need == "food":
         # Food capacity comes from open hubs, so a request served today has one to come from.
-        hubs = borough.open_hubs(handler, day)
-        hub_id = next((h for h in hubs if request.area in h.serves), hubs[0]).id
+        hub_id = borough.hub_for(handler, request.area, day).id
         parcels = (request.household_size + 1) // 2
         done.parcels.append(ParcelDrop(hub_id, start, request.id, parcels))
     # Walk-ins take their parcel home; the council's own cases are handled by its staff.
-    by_staff = request.channel == "walk_in" or (handler == borough.COUNCIL.id and request.need != "food")
+    by_staff = request.channel == "walk_in" or (
+        handler == borough.COUNCIL.id and request.need != "food"
+    )
     if by_staff or request.need not in ROLES:
         finished = after(rng, start, 15, 180)
         done.events.append(request_event(finished, handler, "fulfilled", request))
@@ -120,4 +121,6 @@ def _close(rng: random.Random, done: Fulfilment, item: Accepted, day: int) -> No
         )
     )
     finished = checked_out + timedelta(minutes=rng.randint(2, 20))
-    done.events.append(request_event(finished, handler, "fulfilled", request, volunteer_minutes=minutes))
+    done.events.append(
+        request_event(finished, handler, "fulfilled", request, volunteer_minutes=minutes)
+    )

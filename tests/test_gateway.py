@@ -1,0 +1,164 @@
+"""The gateway over real HTTP, against real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+import psycopg
+import pytest
+
+from services.partners import Partner, add_partner
+from services.settings import Settings
+from tests.events_store import sample_event
+from tests.servers import running_gateway
+
+BATCH = "application/cloudevents-batch+json"
+SINGLE = "application/cloudevents+json"
+
+
+@dataclass
+class Gateway:
+    url: str
+    token: str
+    other_token: str
+    database_url: str
+
+    def post(self, body: Any, media_type: str = BATCH, token: str | None = None,
+             headers: dict[str, str] | None = None) -> httpx.Response:
+        content = body if isinstance(body, bytes) else orjson.dumps(body)
+        return httpx.post(
+            f"{self.url}/v1/events",
+            content=content,
+            headers={"Authorization": f"Bearer {token or self.token}",
+                     "Content-Type": media_type, **(headers or {})},
+        )
+
+    def stored_ids(self) -> list[str]:
+        with psycopg.connect(self.database_url) as conn:
+            return [str(r[0]) for r in conn.execute("SELECT id FROM events ORDER BY seq")]
+
+    def dead_letters(self) -> list[tuple[int, Any]]:
+        with psycopg.connect(self.database_url) as conn:
+            return [(int(r[0]), r[1]) for r in
+                    conn.execute("SELECT status, problems FROM dead_letters ORDER BY seq")]
+
+
+@pytest.fixture
+def gateway(settings: Settings) -> Iterator[Gateway]:
+    with psycopg.connect(settings.database_url) as conn:
+        token = add_partner(conn, Partner("kingston-foodbank", "Kingston Foodbank"))
+        other = add_partner(conn, Partner("rbk-council", "Royal Borough of Kingston"))
+    with running_gateway(settings) as url:
+        yield Gateway(url, token, other, str(settings.database_url))
+
+
+def test_batch_is_accepted_and_durable(gateway: Gateway) -> None:
+    events = [sample_event(n) for n in range(3)]
+    response = gateway.post(events)
+    assert response.status_code == 202
+    assert response.json() == {"accepted": 3, "duplicates": 0}
+    assert gateway.stored_ids() == ["e-0", "e-1", "e-2"]
+
+
+def test_single_structured_event(gateway: Gateway) -> None:
+    response = gateway.post(sample_event(7), media_type=SINGLE)
+    assert (response.status_code, response.json()) == (202, {"accepted": 1, "duplicates": 0})
+
+
+def test_plain_json_array_and_object(gateway: Gateway) -> None:
+    assert gateway.post([sample_event(1)], media_type="application/json").status_code == 202
+    assert gateway.post(sample_event(2), media_type="application/json").status_code == 202
+    assert gateway.stored_ids() == ["e-1", "e-2"]
+
+
+def test_binary_mode(gateway: Gateway) -> None:
+    event = sample_event(5)
+    headers = {f"ce-{k}": str(v) for k, v in event.items() if k != "data"}
+    response = gateway.post(event["data"], media_type="application/json", headers=headers)
+    assert response.status_code == 202, response.text
+    assert gateway.stored_ids() == ["e-5"]
+
+
+def test_duplicates_are_counted_not_stored_twice(gateway: Gateway) -> None:
+    assert gateway.post([sample_event(1), sample_event(2)]).json() == {
+        "accepted": 2, "duplicates": 0}
+    again = gateway.post([sample_event(2), sample_event(3), sample_event(3)])
+    assert again.json() == {"accepted": 1, "duplicates": 2}
+    assert gateway.stored_ids() == ["e-1", "e-2", "e-3"]
+
+
+def test_a_batch_with_one_bad_event_applies_nothing(gateway: Gateway) -> None:
+    bad = sample_event(1)
+    bad["data"] = {**bad["data"], "quantity": -4, "colour": "red"}  # type: ignore[dict-item]
+    response = gateway.post([sample_event(0), bad, {"id": "x"}])
+    assert response.status_code == 422
+    problems = response.json()["problems"]
+    fields = {(p["index"], p["field"]) for p in problems}
+    assert (1, "data.quantity") in fields
+    assert (1, "data.colour") in fields
+    assert any(p["index"] == 2 and p["id"] == "x" for p in problems)
+    assert all(p["reason"] for p in problems)
+    assert gateway.stored_ids() == []
+    [(status, recorded)] = gateway.dead_letters()
+    assert status == 422 and len(recorded) == len(problems)
+
+
+def test_malformed_json_is_refused_and_kept(gateway: Gateway) -> None:
+    response = gateway.post(b'[{"id": ', media_type=BATCH)
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["reason"]
+    assert [s for s, _ in gateway.dead_letters()] == [422]
+
+
+@pytest.mark.parametrize("header", [None, "Bearer nope", "Bearer tdm_abc_def", "Basic x"])
+def test_a_valid_token_is_required(gateway: Gateway, header: str | None) -> None:
+    headers = {"Content-Type": BATCH} | ({"Authorization": header} if header else {})
+    response = httpx.post(f"{gateway.url}/v1/events", content=b"[]", headers=headers)
+    assert response.status_code == 401
+    assert gateway.stored_ids() == []
+
+
+def test_no_partner_can_publish_as_another(gateway: Gateway) -> None:
+    response = gateway.post([sample_event(1)], token=gateway.other_token)
+    assert response.status_code == 403
+    assert response.json()["problems"][0]["field"] == "partner"
+    assert gateway.stored_ids() == []
+    assert [s for s, _ in gateway.dead_letters()] == [403]
+
+
+def test_body_over_the_limit(settings: Settings) -> None:
+    small = settings.model_copy(update={"max_body_bytes": 2048})
+    with psycopg.connect(small.database_url) as conn:
+        token = add_partner(conn, Partner("kingston-foodbank", "Kingston Foodbank"))
+    with running_gateway(small) as url:
+        gateway = Gateway(url, token, token, str(small.database_url))
+        response = gateway.post([sample_event(n) for n in range(40)])
+        assert response.status_code == 413
+        assert gateway.stored_ids() == []
+
+
+def test_unsupported_media_type(gateway: Gateway) -> None:
+    response = gateway.post(b"hello", media_type="text/plain")
+    assert response.status_code == 415
+
+
+def accepted_metric(gateway: Gateway) -> float:
+    line = 'tandem_events_accepted_total{partner="kingston-foodbank"} '
+    text = httpx.get(f"{gateway.url}/metrics").text
+    found = [float(row.removeprefix(line)) for row in text.splitlines() if row.startswith(line)]
+    return found[0] if found else 0.0
+
+
+def test_health_readiness_metrics_and_docs(gateway: Gateway) -> None:
+    assert httpx.get(f"{gateway.url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{gateway.url}/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "broker": True}
+    before = accepted_metric(gateway)
+    gateway.post([sample_event(1), sample_event(2)])
+    assert accepted_metric(gateway) == before + 2
+    assert httpx.get(f"{gateway.url}/docs").status_code == 200
+    assert "/v1/events" in httpx.get(f"{gateway.url}/openapi.json").json()["paths"]

@@ -1,0 +1,106 @@
+"""`tandem up` as a user runs it: everything ready, an event in through curl's path, a clean
+stop with no process left, and a second start that keeps the data."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import psycopg
+
+from infra.broker import free_port
+from tests.events_store import sample_event
+from tests.servers import wait_for
+
+TANDEM = str(Path(sys.executable).with_name("tandem"))
+
+
+def start(data_dir: Path, port: int, out: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP")}
+    return subprocess.Popen(
+        [TANDEM, "up", "--no-demo", "--data-dir", str(data_dir), "--port", str(port)],
+        stdout=out.open("wb"), stderr=subprocess.STDOUT, env=env,
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> float:
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    process.wait(15)
+    return time.monotonic() - started
+
+
+def tandem(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TANDEM_DATA_DIR": str(data_dir)}
+    env.pop("DATABASE_URL", None)
+    return subprocess.run([TANDEM, *args], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_up_publish_stop_and_up_again(tmp_path: Path) -> None:
+    # a short path: PostgreSQL's socket lives in the data directory
+    data_dir = Path(tmp_path_short()) / "data"
+    port = free_port()
+    process = start(data_dir, port, tmp_path / "up-1.log")
+    try:
+        wait_for(lambda: "Tandem is ready." in (tmp_path / "up-1.log").read_text(), 90, "ready")
+        stack = json.loads((data_dir / "stack.json").read_text())
+        pids = list(stack["services"].values())
+        assert set(stack["services"]) >= {"gateway", "relay", "archiver"}
+
+        added = tandem(data_dir, "partner", "add", "kingston-foodbank", "--name", "Foodbank")
+        assert added.returncode == 0, added.stderr
+        token = added.stdout.strip().splitlines()[-1]
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/v1/events",
+            json=sample_event(1),
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 202, response.text
+
+        def archived() -> int:
+            with psycopg.connect(stack["database_url"]) as conn:
+                row = conn.execute("SELECT count(*) FROM archive").fetchone()
+                return int(row[0]) if row else 0
+
+        wait_for(archived, what="the event in the archive")
+    finally:
+        took = stop(process)
+    assert took < 10
+    children = [p for p in pids if psutil.pid_exists(p)]
+    assert children == []
+    assert running_with(str(data_dir)) == []
+    assert not (data_dir / "stack.json").exists()
+
+    process = start(data_dir, port, tmp_path / "up-2.log")
+    try:
+        wait_for(lambda: "Tandem is ready." in (tmp_path / "up-2.log").read_text(), 90, "ready")
+        again = tandem(data_dir, "partner", "add", "kingston-foodbank", "--name", "Foodbank")
+        assert again.returncode == 1
+        assert "already exists" in again.stderr  # the data survived the restart
+    finally:
+        stop(process)
+
+
+def running_with(text: str) -> list[int]:
+    """Live processes whose command line mentions `text` (a leftover server, say)."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.status() != psutil.STATUS_ZOMBIE and text in " ".join(process.cmdline()):
+                found.append(process.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+def tmp_path_short() -> str:
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="tandem-up-")
