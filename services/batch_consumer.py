@@ -2,8 +2,9 @@
 
 Each poll's records are handed to `write(conn, records)` inside one transaction that also saves
 the positions, so a kill at any moment leaves either both or neither: exactly-once effect
-without broker transactions. Group membership (kafka-python) shares partitions between
-instances; on assignment each partition resumes from its position in PostgreSQL.
+without broker transactions. It reads every partition of its topic itself (no consumer group:
+positions live in PostgreSQL, and one instance keeps up at COPY speed); a second instance waits
+on an advisory lock as a hot standby.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
 from services.consumer_offsets import (
@@ -32,18 +33,6 @@ Write = Callable[[Conn, list[ConsumerRecord]], None]  # type: ignore[type-arg]
 MAX_RECORDS = 5000
 
 
-class _ResumeFromDatabase(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, batches: BatchConsumer) -> None:
-        self.batches = batches
-
-    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        for tp in revoked:
-            self.batches.epochs.pop(tp.partition, None)
-
-    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        self.batches.resume(assigned)
-
-
 class BatchConsumer:
     def __init__(self, settings: Settings, conn: Conn, name: str, topic: str) -> None:
         self.conn = conn
@@ -52,15 +41,18 @@ class BatchConsumer:
         self.epochs: dict[int, int] = {}
         self.consumer = KafkaConsumer(
             bootstrap_servers=settings.require_kafka_bootstrap(),
-            group_id=settings.topic(f"tandem-{name}"),
             client_id=f"tandem-{name}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=MAX_RECORDS,
-            session_timeout_ms=6000,
-            heartbeat_interval_ms=1000,
+            allow_auto_create_topics=False,  # only ensure_topics creates, with our partitions
         )
-        self.consumer.subscribe([self.topic], listener=_ResumeFromDatabase(self))
+        partitions = self.consumer.partitions_for_topic(self.topic)
+        if not partitions:
+            raise RuntimeError(f"topic {self.topic} does not exist")
+        assigned = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        self.consumer.assign(assigned)
+        self.resume(assigned)
 
     def resume(self, assigned: list[TopicPartition]) -> None:
         stored = load_positions(self.conn, self.name, self.topic)
@@ -89,15 +81,19 @@ class BatchConsumer:
         return len(records)
 
     def _current_log(
-        self, tp: TopicPartition, batch: list[ConsumerRecord]  # type: ignore[type-arg]
+        self,
+        tp: TopicPartition,
+        batch: list[ConsumerRecord],  # type: ignore[type-arg]
     ) -> list[ConsumerRecord]:  # type: ignore[type-arg]
         """Records of the log our position belongs to; on meeting a newer log, go back to 0."""
         epoch = self.epochs.get(tp.partition, 0)
         for index, record in enumerate(batch):
             newer = record_epoch(record.headers)
             if newer > epoch:
-                log.warning("broker log replaced; reading the partition again from 0",
-                            extra={"partition": tp.partition, "epoch": newer})
+                log.warning(
+                    "broker log replaced; reading the partition again from 0",
+                    extra={"partition": tp.partition, "epoch": newer},
+                )
                 self.epochs[tp.partition] = newer
                 self.consumer.seek(tp, 0)
                 return batch[:index]

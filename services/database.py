@@ -15,3 +15,12 @@ def connect(settings: Settings, autocommit: bool = False) -> psycopg.Connection[
 def prepare(settings: Settings) -> None:
     """Bring the schema up to date; every service calls this at start."""
     migrate(settings.require_database_url())
+
+
+def become_the_active_instance(conn: psycopg.Connection[tuple[object, ...]], role: str) -> None:
+    """Block until this process holds `role`'s session lock: one active, the others standby.
+
+    The lock is released by PostgreSQL when the session ends, so a killed instance hands over.
+    """
+    conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"tandem:{role}",))
+    conn.commit()

@@ -37,9 +37,7 @@ def partner_tokens(settings: Settings, scenario: Scenario) -> dict[str, str]:
     return tokens
 
 
-def stream(
-    settings: Settings, scenario: Scenario, speed: float, stop: threading.Event
-) -> None:
+def stream(settings: Settings, scenario: Scenario, speed: float, stop: threading.Event) -> None:
     """Publish `scenario` in event-time order, `speed` scenario seconds per wall second."""
     tokens = partner_tokens(settings, scenario)
     publishers = {p: Publisher(settings.gateway_url, t) for p, t in tokens.items()}
@@ -51,7 +49,9 @@ def stream(
         while sent < len(events) and not stop.is_set():
             scenario_now = (time.monotonic() - started) * speed
             due = sent
-            while due < len(events) and (_time(events[due]) - first).total_seconds() <= scenario_now:
+            while (
+                due < len(events) and (_time(events[due]) - first).total_seconds() <= scenario_now
+            ):
                 due += 1
             by_partner: dict[str, list[dict[str, Any]]] = defaultdict(list)
             for event in events[sent:due]:

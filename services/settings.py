@@ -39,9 +39,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".tandem"), validation_alias="TANDEM_DATA_DIR")
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     kafka_bootstrap: str | None = Field(default=None, validation_alias="KAFKA_BOOTSTRAP")
-    gateway_url: str = Field(
-        default="http://127.0.0.1:8080", validation_alias="TANDEM_GATEWAY_URL"
-    )
+    gateway_url: str = Field(default="http://127.0.0.1:8080", validation_alias="TANDEM_GATEWAY_URL")
     grafana_url: str | None = Field(default=None, validation_alias="GRAFANA_URL")
     grafana_token: str | None = Field(default=None, validation_alias="GRAFANA_TOKEN")
     topic_prefix: str = Field(default="", validation_alias="TANDEM_TOPIC_PREFIX")
@@ -74,9 +72,7 @@ class Settings(BaseSettings):
 
     def require_database_url(self) -> str:
         if not self.database_url:
-            raise RuntimeError(
-                "no database: set DATABASE_URL, or start the stack with `tandem up`"
-            )
+            raise RuntimeError("no database: set DATABASE_URL, or start the stack with `tandem up`")
         return self.database_url
 
     def require_kafka_bootstrap(self) -> str:

@@ -22,14 +22,24 @@ def sample_event(n: int, incident: str = "covid-2020") -> dict[str, object]:
     }
 
 
-def insert_events(conn: psycopg.Connection[tuple[object, ...]], events: list[dict[str, object]]) -> None:
+def insert_events(
+    conn: psycopg.Connection[tuple[object, ...]], events: list[dict[str, object]]
+) -> None:
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO events (source, id, type, partner, incident, subject, time, body)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb)",
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
             [
-                (e["source"], e["id"], e["type"], e["partner"], e["incident"], e["subject"],
-                 e["time"], orjson.dumps(e).decode())
+                (
+                    e["source"],
+                    e["id"],
+                    e["type"],
+                    e["partner"],
+                    e["incident"],
+                    e["subject"],
+                    e["time"],
+                    orjson.dumps(e).decode(),
+                )
                 for e in events
             ],
         )

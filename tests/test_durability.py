@@ -32,8 +32,9 @@ def service(module: str, settings: Settings, log: Path) -> Iterator[subprocess.P
         "TANDEM_TOPIC_PARTITIONS": str(settings.topic_partitions),
     }
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", module], env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", module], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
         try:
             yield process
         finally:
@@ -52,8 +53,10 @@ def test_an_accepted_event_survives_a_broker_restart(settings: Settings, tmp_pat
             response = httpx.post(
                 f"{url}/v1/events",
                 content=orjson.dumps([sample_event(1), sample_event(2)]),
-                headers={"Authorization": f"Bearer {token}",
-                         "Content-Type": "application/cloudevents-batch+json"},
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "application/cloudevents-batch+json",
+                },
             )
             assert response.status_code == 202  # durable in PostgreSQL, broker or not
             with service("services.relay", own, tmp_path / "relay.log"):

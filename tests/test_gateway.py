@@ -27,14 +27,22 @@ class Gateway:
     other_token: str
     database_url: str
 
-    def post(self, body: Any, media_type: str = BATCH, token: str | None = None,
-             headers: dict[str, str] | None = None) -> httpx.Response:
+    def post(
+        self,
+        body: Any,
+        media_type: str = BATCH,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         content = body if isinstance(body, bytes) else orjson.dumps(body)
         return httpx.post(
             f"{self.url}/v1/events",
             content=content,
-            headers={"Authorization": f"Bearer {token or self.token}",
-                     "Content-Type": media_type, **(headers or {})},
+            headers={
+                "Authorization": f"Bearer {token or self.token}",
+                "Content-Type": media_type,
+                **(headers or {}),
+            },
         )
 
     def stored_ids(self) -> list[str]:
@@ -43,8 +51,10 @@ class Gateway:
 
     def dead_letters(self) -> list[tuple[int, Any]]:
         with psycopg.connect(self.database_url) as conn:
-            return [(int(r[0]), r[1]) for r in
-                    conn.execute("SELECT status, problems FROM dead_letters ORDER BY seq")]
+            return [
+                (int(r[0]), r[1])
+                for r in conn.execute("SELECT status, problems FROM dead_letters ORDER BY seq")
+            ]
 
 
 @pytest.fixture
@@ -85,7 +95,9 @@ def test_binary_mode(gateway: Gateway) -> None:
 
 def test_duplicates_are_counted_not_stored_twice(gateway: Gateway) -> None:
     assert gateway.post([sample_event(1), sample_event(2)]).json() == {
-        "accepted": 2, "duplicates": 0}
+        "accepted": 2,
+        "duplicates": 0,
+    }
     again = gateway.post([sample_event(2), sample_event(3), sample_event(3)])
     assert again.json() == {"accepted": 1, "duplicates": 2}
     assert gateway.stored_ids() == ["e-1", "e-2", "e-3"]

@@ -26,7 +26,9 @@ def start(data_dir: Path, port: int, out: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP")}
     return subprocess.Popen(
         [TANDEM, "up", "--no-demo", "--data-dir", str(data_dir), "--port", str(port)],
-        stdout=out.open("wb"), stderr=subprocess.STDOUT, env=env,
+        stdout=out.open("wb"),
+        stderr=subprocess.STDOUT,
+        env=env,
     )
 
 

@@ -16,6 +16,8 @@ CREATE TABLE partner_tokens (
 
 -- The event store: every accepted event, once. `tx` orders the relay: a row becomes visible to
 -- it only when every older transaction has ended, so no event is skipped by a late commit.
+-- `body` is the canonical JSON the gateway validated, kept as text: it is only ever relayed
+-- (the archive holds the queryable jsonb).
 CREATE TABLE events (
     seq          bigint GENERATED ALWAYS AS IDENTITY,
     tx           xid8 NOT NULL DEFAULT pg_current_xact_id(),
@@ -27,7 +29,7 @@ CREATE TABLE events (
     subject      text NOT NULL,
     time         timestamptz NOT NULL,
     received_at  timestamptz NOT NULL DEFAULT now(),
-    body         jsonb NOT NULL,
+    body         text NOT NULL,
     PRIMARY KEY (source, id)
 );
 CREATE UNIQUE INDEX events_seq ON events (seq);

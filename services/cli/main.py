@@ -23,7 +23,7 @@ def fail(message: str) -> typer.Exit:
 
 
 def settings_for(data_dir: Path | None = None) -> Settings:
-    return Settings(TANDEM_DATA_DIR=data_dir) if data_dir else Settings()
+    return Settings(data_dir=data_dir) if data_dir else Settings()
 
 
 @app.command()

@@ -18,7 +18,13 @@ from schemas import ContractError, Event, Problem, event_to_json
 from services.gateway import dead_letters, metrics
 from services.gateway.auth import Authenticator
 from services.gateway.body import UnsupportedMediaType, decode_events
-from services.gateway.event_store import EventStore, Overloaded, StoredEvent, StoreUnavailable
+from services.gateway.event_store import (
+    EventStore,
+    Overloaded,
+    StoredEvent,
+    StoreUnavailable,
+    prepare_connection,
+)
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -80,7 +86,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = AsyncConnectionPool(
-            settings.require_database_url(), min_size=2, max_size=10, open=False
+            settings.require_database_url(),
+            min_size=2,
+            max_size=10,
+            open=False,
+            configure=prepare_connection,
         )
         await pool.open(wait=True, timeout=30)
         app.state.pool = pool
@@ -145,7 +155,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Overloaded as exc:
             raise Refused(429, f"overloaded, retry later: {exc}", keep=False) from None
         except StoreUnavailable:
-            raise Refused(503, "the event store is unavailable; nothing was accepted", keep=False) from None
+            raise Refused(
+                503, "the event store is unavailable; nothing was accepted", keep=False
+            ) from None
         finally:
             metrics.STORE_WAITING.set(store.waiting_events)
         metrics.EVENTS_ACCEPTED.labels(partner_id).inc(new)
@@ -164,9 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "broker": await _broker_ready(settings),
         }
         ready = all(checks.values())
-        return JSONResponse(
-            {"ready": ready, "checks": checks}, status_code=200 if ready else 503
-        )
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     @app.get("/metrics", summary="Prometheus metrics")
     async def prometheus_metrics() -> Response:
@@ -187,8 +197,12 @@ async def _validated(
     if len(events) > settings.max_batch_events:
         raise Refused(413, f"batch over the {settings.max_batch_events}-event limit")
     spoofed = [
-        Problem(index if len(events) > 1 else None, e.id, "partner",
-                f"is {e.partner!r} but the token belongs to {partner_id!r}")
+        Problem(
+            index if len(events) > 1 else None,
+            e.id,
+            "partner",
+            f"is {e.partner!r} but the token belongs to {partner_id!r}",
+        )
         for index, e in enumerate(events)
         if e.partner != partner_id
     ]
@@ -216,5 +230,3 @@ async def _broker_ready(settings: Settings) -> bool:
         return False
     writer.close()
     return True
-
-

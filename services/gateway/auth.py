@@ -22,12 +22,22 @@ class Authenticator:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self.pool = pool
         self._verified: dict[bytes, tuple[str, float]] = {}
+        self._verifying: dict[bytes, asyncio.Task[str | None]] = {}
 
     async def partner_for(self, token: str) -> str | None:
         digest = hashlib.sha256(token.encode()).digest()
         cached = self._verified.get(digest)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
+        # Concurrent first requests with one token share one slow verification.
+        task = self._verifying.get(digest)
+        if task is None:
+            task = asyncio.create_task(self._verify(token, digest))
+            self._verifying[digest] = task
+            task.add_done_callback(lambda _: self._verifying.pop(digest, None))
+        return await asyncio.shield(task)
+
+    async def _verify(self, token: str, digest: bytes) -> str | None:
         parts = split_token(token)
         if parts is None:
             return None

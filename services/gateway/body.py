@@ -11,7 +11,14 @@ from collections.abc import Mapping
 
 import orjson
 
-from schemas import ContractError, Event, Problem, parse_batch_json, parse_event_json, parse_event_obj
+from schemas import (
+    ContractError,
+    Event,
+    Problem,
+    parse_batch_json,
+    parse_event_json,
+    parse_event_obj,
+)
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -51,7 +58,14 @@ def _binary_event(headers: Mapping[str, str], raw: bytes) -> dict[str, object]:
     kind = media_type(headers)
     if kind != JSON:
         raise ContractError(
-            [Problem(None, _str(event.get("id")), "datacontenttype", "binary mode data must be application/json")]
+            [
+                Problem(
+                    None,
+                    _str(event.get("id")),
+                    "datacontenttype",
+                    "binary mode data must be application/json",
+                )
+            ]
         )
     event["datacontenttype"] = JSON
     try:

@@ -19,9 +19,7 @@ KEPT_BYTES = 1024 * 1024  # what is kept of a refused body; enough to see what w
 
 
 def problems_json(problems: Sequence[Problem]) -> list[dict[str, object]]:
-    return [
-        {"index": p.index, "id": p.id, "field": p.field, "reason": p.reason} for p in problems
-    ]
+    return [{"index": p.index, "id": p.id, "field": p.field, "reason": p.reason} for p in problems]
 
 
 async def record(
@@ -38,8 +36,13 @@ async def record(
             await conn.execute(
                 "INSERT INTO dead_letters (channel, partner, status, problems, payload)"
                 " VALUES (%s, %s, %s, %s::jsonb, %s)",
-                (channel, partner, status, orjson.dumps(problems_json(problems)).decode(),
-                 payload[:KEPT_BYTES]),
+                (
+                    channel,
+                    partner,
+                    status,
+                    orjson.dumps(problems_json(problems)).decode(),
+                    payload[:KEPT_BYTES],
+                ),
             )
     except Exception as exc:
         # The refusal still reaches the partner; losing its copy must not turn a 4xx into a 5xx.

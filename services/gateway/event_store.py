@@ -13,18 +13,24 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 log = logging.getLogger(__name__)
 
-INSERT_SQL = """
-INSERT INTO events (source, id, type, partner, incident, subject, time, body)
-SELECT * FROM unnest(
-    %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-    %s::timestamptz[], %s::jsonb[])
-ON CONFLICT (source, id) DO NOTHING
-RETURNING source, id
-"""
+COLUMNS = "source, id, type, partner, incident, subject, time, body"
+# Rows arrive by COPY (fast, formatted in C) into a per-connection scratch table, then move to
+# the store in one statement that skips duplicates and reports what was new.
+STAGING_SQL = (
+    "CREATE TEMP TABLE IF NOT EXISTS incoming"
+    " (source text, id text, type text, partner text, incident text, subject text,"
+    "  time timestamptz, body text) ON COMMIT DELETE ROWS"
+)
+COPY_SQL = f"COPY incoming ({COLUMNS}) FROM STDIN"
+INSERT_SQL = (
+    f"INSERT INTO events ({COLUMNS}) SELECT {COLUMNS} FROM incoming"
+    " ON CONFLICT (source, id) DO NOTHING RETURNING source, id"
+)
 
 
 @dataclass(frozen=True)
@@ -100,19 +106,14 @@ class EventStore:
         for pending in batch:
             for event in pending.events:
                 unique.setdefault(event.key, event)
-        rows = list(unique.values())
-        columns = [
-            [e.source for e in rows],
-            [e.id for e in rows],
-            [e.type for e in rows],
-            [e.partner for e in rows],
-            [e.incident for e in rows],
-            [e.subject for e in rows],
-            [e.time for e in rows],
-            [e.body for e in rows],
-        ]
         async with self.pool.connection() as conn, conn.transaction():
-            cursor = await conn.execute(INSERT_SQL, columns)
+            cursor = conn.cursor()
+            async with cursor.copy(COPY_SQL) as copy:
+                for e in unique.values():
+                    await copy.write_row(
+                        (e.source, e.id, e.type, e.partner, e.incident, e.subject, e.time, e.body)
+                    )
+            await cursor.execute(INSERT_SQL)
             return {(str(s), str(i)) for s, i in await cursor.fetchall()}
 
 
@@ -124,3 +125,9 @@ def _claim(events: list[StoredEvent], inserted: set[tuple[str, str]]) -> int:
             inserted.discard(event.key)
             new += 1
     return new
+
+
+async def prepare_connection(conn: AsyncConnection[tuple[object, ...]]) -> None:
+    """Each pooled connection gets its staging table once."""
+    await conn.execute(STAGING_SQL)
+    await conn.commit()

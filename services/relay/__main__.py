@@ -6,13 +6,12 @@ import logging
 
 from kafka.errors import KafkaError
 
-from services.database import connect
+from services.database import become_the_active_instance, connect
 from services.relay.relay import Relay
 from services.runtime import start_service
 
 log = logging.getLogger("services.relay")
 
-RELAY_LOCK = 0x7A4E  # one active relay; others wait as standbys
 IDLE_WAIT = 0.05
 MAX_BACKOFF = 5.0
 
@@ -20,8 +19,7 @@ MAX_BACKOFF = 5.0
 def main() -> None:
     settings, stop = start_service("relay")
     with connect(settings) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (RELAY_LOCK,))
-        conn.commit()
+        become_the_active_instance(conn, "relay")
         relay = Relay(settings, conn)
         log.info("relay running")
         backoff = 0.1

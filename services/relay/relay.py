@@ -98,6 +98,7 @@ class Relay:
                 linger_ms=5,
                 batch_size=512 * 1024,
                 max_request_size=16 * 1024 * 1024,
+                allow_auto_create_topics=False,
             )
         return self._producer
 
@@ -119,9 +120,7 @@ class Relay:
 
     def _relay_outbox(self, outbox: Outbox) -> int:
         tx, seq = self.state.positions.get(outbox.name, START)
-        rows = self.conn.execute(
-            outbox.rows_sql, {"tx": tx, "seq": seq, "limit": BATCH}
-        ).fetchall()
+        rows = self.conn.execute(outbox.rows_sql, {"tx": tx, "seq": seq, "limit": BATCH}).fetchall()
         self.conn.commit()
         if not rows:
             return 0
@@ -152,6 +151,7 @@ class Relay:
             bootstrap_servers=self.settings.require_kafka_bootstrap(),
             client_id="tandem-relay-probe",
             enable_auto_commit=False,
+            allow_auto_create_topics=False,
         )
         try:
             for (topic, partition), offset in self.state.last_offsets.items():

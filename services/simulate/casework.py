@@ -13,8 +13,9 @@ from datetime import datetime
 
 from services.simulate import borough
 from services.simulate.clock import after, day_of
-from services.simulate.demand import TRIAGE_SHARE, Request, pick
+from services.simulate.demand import TRIAGE_SHARE, Request
 from services.simulate.envelope import Occurrence
+from services.simulate.weights import pick
 
 PRIORITIES = ("urgent", "high", "routine")
 RETRIAGE_SHARE = 0.25

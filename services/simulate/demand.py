@@ -23,6 +23,7 @@ from services.simulate.borough import (
     WARD_DEMAND,
 )
 from services.simulate.clock import DAYS, at, is_weekend
+from services.simulate.weights import pick
 
 PEAK_PER_DAY = 145
 RAMP_DAYS = 17
@@ -175,10 +176,6 @@ class Request:
         return data
 
 
-def pick(rng: random.Random, weights: Mapping[str, float]) -> str:
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
-
-
 @dataclass
 class _Registry:
     """Request ids and person refs each partner has issued."""
@@ -232,9 +229,7 @@ def _request(rng: random.Random, registry: _Registry, intake: Intake, time: date
         need=pick(rng, intake.needs),
         priority=pick(rng, priorities),
         area=rng.choices(intake.areas, weights=intake.area_weights())[0],
-        household_size=rng.choices(list(HOUSEHOLD_SIZES), weights=list(HOUSEHOLD_SIZES.values()))[
-            0
-        ],
+        household_size=pick(rng, HOUSEHOLD_SIZES),
         shielding=shielding,
         person_ref=None if intake.anonymous else registry.person_ref(rng, intake.partner),
         raised_at=time,

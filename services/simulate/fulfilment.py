@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from services.simulate import borough
 from services.simulate.casework import PRIORITIES, Accepted, request_event
 from services.simulate.clock import DAYS, after, at
-from services.simulate.demand import pick
 from services.simulate.deployments import DeploymentPlan
 from services.simulate.envelope import Occurrence
+from services.simulate.weights import pick
 
 # Need -> (role, skill wanted, shortest and longest minutes out).
 ROLES = {

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from services.simulate.borough import MALDEN, PATCHES, SURBITON, VOLUNTEERING, WARDS
 from services.simulate.clock import DAYS, END, at
 from services.simulate.envelope import Occurrence
+from services.simulate.weights import pick
 
 SIGN_UPS = 1200
 ORGANISATIONS = {VOLUNTEERING.id: 0.8, SURBITON.id: 0.1, MALDEN.id: 0.1}
@@ -106,7 +107,7 @@ def _volunteer(
         organisation,
         skills,
         areas,
-        rng.choices(list(HOURS_PER_WEEK), weights=list(HOURS_PER_WEEK.values()))[0],
+        pick(rng, HOURS_PER_WEEK),
         registered_at,
         engaged,
         away,

@@ -1,0 +1,140 @@
+"""Durable ingest through the gateway, beside the raw PostgreSQL COPY rate."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import psycopg
+import pytest
+
+from infra.broker import free_port
+from services.partners import Partner, add_partner
+from services.settings import Settings
+from tests.bench.conftest import Results
+from tests.events_store import sample_event
+from tests.servers import wait_for
+
+pytestmark = pytest.mark.slow
+
+BATCH_EVENTS = 100_000
+SINGLE_REQUESTS = 15_000
+
+
+def events(prefix: str, count: int) -> list[dict[str, object]]:
+    made = []
+    for n in range(count):
+        event = sample_event(n)
+        event["id"] = f"{prefix}-{n}"
+        made.append(event)
+    return made
+
+
+@pytest.fixture
+def gateway(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    with psycopg.connect(settings.database_url) as conn:
+        token = add_partner(conn, Partner("kingston-foodbank", "Kingston Foodbank"))
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": str(settings.database_url),
+        "KAFKA_BOOTSTRAP": str(settings.kafka_bootstrap),
+        "TANDEM_LOG_LEVEL": "WARNING",
+    }
+    with (tmp_path / "gateway.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.gateway", "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+
+        def ready() -> bool:
+            try:
+                return httpx.get(f"{url}/healthz").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_for(ready, 30, "gateway")
+        try:
+            yield url, token
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+def copy_rate(database_url: str, count: int) -> float:
+    rows = [
+        (e["source"], e["id"], e["type"], e["partner"], e["incident"], e["subject"], e["time"],
+         orjson.dumps(e).decode())
+        for e in events("copy", count)
+    ]
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "CREATE TEMP TABLE copy_bench AS SELECT source, id, type, partner, incident,"
+            " subject, time, body FROM events WITH NO DATA"
+        )
+        started = time.perf_counter()
+        with conn.cursor().copy(
+            "COPY copy_bench (source, id, type, partner, incident, subject, time, body) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.commit()
+        return count / (time.perf_counter() - started)
+
+
+async def post_all(url: str, token: str, bodies: list[bytes], media: str, workers: int) -> float:
+    queue = list(reversed(bodies))
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": media}
+    limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as http:
+
+        async def worker() -> None:
+            while queue:
+                response = await http.post("/v1/events", content=queue.pop())
+                assert response.status_code == 202, response.text
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return time.perf_counter() - started
+
+
+def test_durable_ingest_rates(
+    gateway: tuple[str, str], settings: Settings, results: Results
+) -> None:
+    url, token = gateway
+    anchor = copy_rate(str(settings.database_url), BATCH_EVENTS)
+
+    batch = events("batch", BATCH_EVENTS)
+    bodies = [orjson.dumps(batch[i : i + 500]) for i in range(0, BATCH_EVENTS, 500)]
+    took = asyncio.run(post_all(url, token, bodies, "application/cloudevents-batch+json", 4))
+    batch_rate = BATCH_EVENTS / took
+
+    singles = [orjson.dumps(e) for e in events("single", SINGLE_REQUESTS)]
+    took = asyncio.run(post_all(url, token, singles, "application/cloudevents+json", 32))
+    single_rate = SINGLE_REQUESTS / took
+
+    with psycopg.connect(settings.database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM events").fetchone()
+    assert row is not None and row[0] == BATCH_EVENTS + SINGLE_REQUESTS
+
+    copy = f"PostgreSQL COPY {anchor:,.0f} rows/s"
+    results.add(
+        "durable ingest, batches of 500 (202 after commit)",
+        f"{batch_rate:,.0f} events/s ({batch_rate / anchor:.2f}× COPY)",
+        copy,
+        "≥ 20,000 events/s " + ("✅" if batch_rate >= 20_000 else "❌"),
+    )
+    results.add(
+        "durable ingest, one event per request (32 clients)",
+        f"{single_rate:,.0f} requests/s",
+        copy,
+        "≥ 1,500 requests/s " + ("✅" if single_rate >= 1_500 else "❌"),
+    )
