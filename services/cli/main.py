@@ -77,12 +77,12 @@ def simulate(
     out: Annotated[Path | None, typer.Option(help="NDJSON file (default: stdout).")] = None,
 ) -> None:
     """Generate a synthetic incident (the demo data) as NDJSON CloudEvents."""
-    from services.simulate import build
+    from services.simulate import UnknownScenarioError, build
 
     try:
         generated = build(scenario, seed)
-    except KeyError as exc:
-        raise fail(str(exc.args[0])) from None
+    except UnknownScenarioError as exc:
+        raise fail(str(exc)) from None
     lines = b"".join(orjson.dumps(event) + b"\n" for event in generated.events)
     if out is None:
         sys.stdout.buffer.write(lines)

@@ -52,7 +52,9 @@ def gateway(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, str]]:
     with (tmp_path / "gateway.log").open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "services.gateway", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
 
@@ -72,8 +74,16 @@ def gateway(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 def copy_rate(database_url: str, count: int) -> float:
     rows = [
-        (e["source"], e["id"], e["type"], e["partner"], e["incident"], e["subject"], e["time"],
-         orjson.dumps(e).decode())
+        (
+            e["source"],
+            e["id"],
+            e["type"],
+            e["partner"],
+            e["incident"],
+            e["subject"],
+            e["time"],
+            orjson.dumps(e).decode(),
+        )
         for e in events("copy", count)
     ]
     with psycopg.connect(database_url) as conn:
