@@ -151,6 +151,7 @@ def test_body_over_the_limit(settings: Settings) -> None:
         response = gateway.post([sample_event(n) for n in range(40)])
         assert response.status_code == 413
         assert gateway.stored_ids() == []
+        assert [status for status, _ in gateway.dead_letters()] == [413]
 
 
 def test_unsupported_media_type(gateway: Gateway) -> None:

@@ -34,14 +34,11 @@ BODY_READ_SECONDS = 30.0
 
 
 class Refused(Exception):
-    def __init__(
-        self, status: int, error: str, problems: Sequence[Problem] = (), *, keep: bool = True
-    ) -> None:
+    def __init__(self, status: int, error: str, problems: Sequence[Problem] = ()) -> None:
         super().__init__(error)
         self.status = status
         self.error = error
         self.problems = list(problems)
-        self.keep = keep
 
 
 async def partner(request: Request) -> str:
@@ -68,15 +65,18 @@ def stored(event: Event) -> StoredEvent:
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Refused(413, f"body over the {limit}-byte limit", keep=False)
+        raise Refused(413, f"body over the {limit}-byte limit")
     chunks: list[bytes] = []
     size = 0
-    async with asyncio.timeout(BODY_READ_SECONDS):
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise Refused(413, f"body over the {limit}-byte limit", keep=False)
-            chunks.append(chunk)
+    try:
+        async with asyncio.timeout(BODY_READ_SECONDS):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise Refused(413, f"body over the {limit}-byte limit")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise Refused(408, f"body not received within {BODY_READ_SECONDS:g}s") from None
     return b"".join(chunks)
 
 
@@ -135,29 +135,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     async def publish(request: Request, partner_id: Partner) -> dict[str, int]:
         started = time.perf_counter()
-        raw = await read_body(request, settings.max_body_bytes)
+        raw = b""
         try:
+            raw = await read_body(request, settings.max_body_bytes)
             events = await _validated(request, raw, partner_id, settings)
         except Refused as exc:
-            if exc.keep:
-                await dead_letters.record(
-                    request.app.state.pool,
-                    channel="http",
-                    partner=partner_id,
-                    status=exc.status,
-                    problems=exc.problems or [Problem(None, None, "", exc.error)],
-                    payload=raw,
-                )
+            await dead_letters.record(
+                request.app.state.pool,
+                channel="http",
+                partner=partner_id,
+                status=exc.status,
+                problems=exc.problems or [Problem(None, None, "", exc.error)],
+                payload=raw,
+            )
             raise
         store: EventStore = request.app.state.store
         try:
             new = await store.append([stored(e) for e in events])
         except Overloaded as exc:
-            raise Refused(429, f"overloaded, retry later: {exc}", keep=False) from None
+            raise Refused(429, f"overloaded, retry later: {exc}") from None
         except StoreUnavailable:
-            raise Refused(
-                503, "the event store is unavailable; nothing was accepted", keep=False
-            ) from None
+            raise Refused(503, "the event store is unavailable; nothing was accepted") from None
         finally:
             metrics.STORE_WAITING.set(store.waiting_events)
         metrics.EVENTS_ACCEPTED.labels(partner_id).inc(new)
