@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -56,19 +56,32 @@ def template_db(server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def database_url(server_url: str, template_db: str) -> Iterator[str]:
-    name = f"tandem_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template_db)
+def new_database(server_url: str, template_db: str) -> Iterator[Callable[[], str]]:
+    """Makes migrated, empty databases on demand; drops them after the test."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"tandem_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template_db)
+                )
             )
-        )
-    yield with_database(server_url, name)
+        made.append(name)
+        return with_database(server_url, name)
+
+    yield make
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        for name in made:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture
+def database_url(new_database: Callable[[], str]) -> str:
+    return new_database()
 
 
 @pytest.fixture(scope="session")

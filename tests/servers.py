@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -52,3 +56,27 @@ def running_gateway(settings: Settings) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextmanager
+def service_process(
+    module: str, settings: Settings, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A service module run as its own process, as `tandem up` runs it."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": str(settings.database_url),
+        "KAFKA_BOOTSTRAP": str(settings.kafka_bootstrap),
+        "TANDEM_TOPIC_PREFIX": settings.topic_prefix,
+        "TANDEM_TOPIC_PARTITIONS": str(settings.topic_partitions),
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", module], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(10)

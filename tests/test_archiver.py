@@ -1,29 +1,14 @@
 from __future__ import annotations
 
-import orjson
 import psycopg
-from kafka import KafkaProducer
 
 from infra.topics import ACCEPTED, ensure_topics
 from services.archiver.archive import write_archive
 from services.batch_consumer import BatchConsumer
-from services.relay.relay import EPOCH_HEADER
 from services.settings import Settings
 from tests.events_store import sample_event
 from tests.servers import wait_for
-
-
-def produce(settings: Settings, events: list[dict[str, object]], epoch: int = 0) -> None:
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
-    for event in events:
-        producer.send(
-            settings.topic(ACCEPTED),
-            key=str(event["subject"]).encode(),
-            value=orjson.dumps(event),
-            headers=[(EPOCH_HEADER, str(epoch).encode())],
-        )
-    producer.flush()
-    producer.close()
+from tests.topics import produce
 
 
 def archived(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:

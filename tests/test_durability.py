@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -18,28 +13,8 @@ from infra.topics import ACCEPTED
 from services.partners import Partner, add_partner
 from services.settings import Settings
 from tests.events_store import sample_event
-from tests.servers import running_gateway
-from tests.test_relay import read_topic
-
-
-@contextmanager
-def service(module: str, settings: Settings, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": str(settings.database_url),
-        "KAFKA_BOOTSTRAP": str(settings.kafka_bootstrap),
-        "TANDEM_TOPIC_PREFIX": settings.topic_prefix,
-        "TANDEM_TOPIC_PARTITIONS": str(settings.topic_partitions),
-    }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", module], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-        try:
-            yield process
-        finally:
-            process.terminate()
-            process.wait(10)
+from tests.servers import running_gateway, service_process
+from tests.topics import read_topic
 
 
 def test_an_accepted_event_survives_a_broker_restart(settings: Settings, tmp_path: Path) -> None:
@@ -59,7 +34,7 @@ def test_an_accepted_event_survives_a_broker_restart(settings: Settings, tmp_pat
                 },
             )
             assert response.status_code == 202  # durable in PostgreSQL, broker or not
-            with service("services.relay", own, tmp_path / "relay.log"):
+            with service_process("services.relay", own, tmp_path / "relay.log"):
                 broker.start()  # a new, empty broker on the same port
                 got = read_topic(own, ACCEPTED, 2)
                 assert {value["id"] for _, value in got} == {"e-1", "e-2"}

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import orjson
 import psycopg
-from kafka import KafkaConsumer
 
 from infra.broker import EmbeddedBroker
 from infra.topics import ACCEPTED
@@ -12,27 +10,7 @@ from services.relay.relay import Relay
 from services.settings import Settings
 from tests.events_store import insert_events, sample_event
 from tests.servers import wait_for
-
-
-def read_topic(settings: Settings, topic: str, count: int) -> list[tuple[bytes, dict[str, object]]]:
-    consumer = KafkaConsumer(
-        settings.topic(topic),
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        consumer_timeout_ms=500,
-    )
-    got: list[tuple[bytes, dict[str, object]]] = []
-
-    def more() -> bool:
-        got.extend((r.key, orjson.loads(r.value)) for r in consumer)
-        return len(got) >= count
-
-    try:
-        wait_for(more, what=f"{count} records on {topic}")
-    finally:
-        consumer.close()
-    return got
+from tests.topics import read_topic
 
 
 def test_relay_publishes_stored_events_keyed_by_subject(settings: Settings) -> None:

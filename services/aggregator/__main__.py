@@ -1,0 +1,18 @@
+"""The aggregator service: `python -m services.aggregator` (run several to share the work)."""
+
+from __future__ import annotations
+
+import faust
+
+from services.aggregator.app import make_app
+from services.runtime import start_service
+
+
+def main() -> None:
+    settings, _ = start_service("aggregator")
+    worker = faust.Worker(make_app(settings), loglevel=settings.log_level, redirect_stdouts=False)
+    worker.execute_from_commandline()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,438 @@
+"""The situation report of figures.md, read from the figures tables as of any time T.
+
+Each section is one SQL statement over the figures the aggregator maintains, each an index range
+query around T rather than a scan of the incident's events. The statements go to the server in
+one pipeline (one round trip) and, on an idle connection, inside one read-only snapshot, so the
+numbers of a report agree with each other while the aggregator keeps writing.
+
+Lists are sorted with `COLLATE "C"` (code point order) so that the order does not depend on the
+database's locale. Ties between events at the same time are broken as in the test oracle
+(tests/reference/sitrep.py): by event id, then source.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg.pq import TransactionStatus
+from psycopg.rows import tuple_row
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+WINDOW = timedelta(hours=24)
+STOCK_WINDOW = timedelta(days=7)
+AGEING = timedelta(hours=72)
+
+
+class Figures(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", serialize_by_alias=True, validate_by_name=True
+    )
+
+
+class RequestFigures(Figures):
+    raised_total: int
+    open: int
+    open_by_need: dict[str, int]
+    open_by_priority: dict[str, int]
+    open_over_72h: int
+    fulfilled_window: int
+    median_hours_to_fulfil: float | None
+    declined_by_reason: dict[str, int]
+
+
+class Referral(Figures):
+    from_partner: str = Field(alias="from")
+    to: str
+    count: int
+
+
+class VolunteerFigures(Figures):
+    registered: int
+    available: int
+    deployed_now: int
+    never_deployed: int
+    minutes_window: int
+
+
+class StockLine(Figures):
+    hub_id: str
+    item: str
+    level: int
+    distributed_7d: int
+    days_of_cover: float | None
+
+
+class HubLine(Figures):
+    hub_id: str
+    status: str
+    parcels_per_day: int
+
+
+class PartnerLine(Figures):
+    partner: str
+    events: int
+    requests_accepted: int
+    requests_fulfilled: int
+    capacity_status: str | None
+
+
+class Sitrep(Figures):
+    incident: str
+    at: datetime
+    requests: RequestFigures
+    referrals: list[Referral]
+    volunteers: VolunteerFigures
+    stock: list[StockLine]
+    hubs: list[HubLine]
+    partners: list[PartnerLine]
+
+    @field_serializer("at", when_used="json")
+    def _rfc3339_utc(self, at: datetime) -> str:
+        return rfc3339_utc(at)
+
+
+def rfc3339_utc(at: datetime) -> str:
+    """`2020-04-01T12:00:00Z`, with microseconds only when there are some."""
+    at = at.astimezone(UTC)
+    fraction = f".{at.microsecond:06d}" if at.microsecond else ""
+    return at.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The instants a sitrep at `at` asks about, worked out once in UTC.
+
+    Done here rather than in SQL: there, `interval '7 days'` and `date_trunc` follow the
+    session's time zone, and a week across a clock change would not be 168 hours.
+    """
+
+    run: str
+    incident: str
+    at: datetime
+
+    @classmethod
+    def of(cls, run: str, incident: str, at: datetime) -> Moment:
+        if at.tzinfo is None:
+            raise ValueError("at must be timezone-aware")
+        return cls(run, incident, at.astimezone(UTC))
+
+    def params(self) -> dict[str, object]:
+        return {
+            "run": self.run,
+            "incident": self.incident,
+            "at": self.at,
+            "window_start": self.at - WINDOW,
+            "ageing_cutoff": self.at - AGEING,
+            "stock_window_start": self.at - STOCK_WINDOW,
+            # hourly_figures hold whole UTC hours; the hour T is in is read from the details.
+            "hour": self.at.replace(minute=0, second=0, microsecond=0),
+        }
+
+
+# One statement per section. Every one filters on (run, incident) first, as every index does.
+
+RAISED_TOTAL = """
+SELECT count(*) FROM requests
+WHERE run = %(run)s AND incident = %(incident)s AND raised_at <= %(at)s
+"""
+
+# The stretch of each request's timeline that contains T, where it is open (the GiST index).
+OPEN_REQUESTS = """
+SELECT need, priority, count(*), count(*) FILTER (WHERE raised_at <= %(ageing_cutoff)s)
+FROM request_timeline
+WHERE run = %(run)s AND incident = %(incident)s AND open AND during @> %(at)s::timestamptz
+GROUP BY need, priority
+"""
+
+# Step 6 is fulfilled. Per request, not per event: a request fulfilled twice counts once.
+FULFILLED_WINDOW = """
+SELECT count(DISTINCT request_id) FROM request_events
+WHERE run = %(run)s AND incident = %(incident)s AND step = 6
+  AND time > %(window_start)s AND time <= %(at)s
+"""
+
+# An exact median: ordered by interval, averaged as exact numeric seconds (percentile_cont
+# works in double precision, which can tip a value that is exactly half a unit either way).
+MEDIAN_HOURS_TO_FULFIL = """
+WITH fulfilled AS (
+    SELECT fulfilled_at - raised_at AS took,
+           row_number() OVER (ORDER BY fulfilled_at - raised_at) AS position,
+           count(*) OVER () AS total
+    FROM requests
+    WHERE run = %(run)s AND incident = %(incident)s
+      AND fulfilled_at <= %(at)s AND raised_at <= %(at)s
+)
+SELECT round(avg(extract(epoch FROM took)) / 3600, 2) FROM fulfilled
+WHERE position IN ((total + 1) / 2, (total + 2) / 2)
+"""
+
+# Step 5 is declined; every event counts.
+DECLINED_BY_REASON = """
+SELECT reason, count(*) FROM request_events
+WHERE run = %(run)s AND incident = %(incident)s AND step = 5 AND time <= %(at)s
+GROUP BY reason
+"""
+
+# Step 3 is referred.
+REFERRALS = """
+SELECT partner, to_partner, count(*) FROM request_events
+WHERE run = %(run)s AND incident = %(incident)s AND step = 3 AND time <= %(at)s
+GROUP BY partner, to_partner
+ORDER BY count(*) DESC, partner COLLATE "C", to_partner COLLATE "C"
+"""
+
+# Volunteers registered at T (the GiST index), and which of them had been deployed by T.
+VOLUNTEERS = """
+SELECT count(*),
+       count(*) FILTER (WHERE available),
+       count(*) FILTER (WHERE NOT EXISTS (
+           SELECT FROM volunteer_first_deployed first
+           WHERE first.run = standing.run AND first.incident = standing.incident
+             AND first.volunteer_id = standing.volunteer_id AND first.deployed_at <= %(at)s
+       ))
+FROM volunteer_timeline standing
+WHERE run = %(run)s AND incident = %(incident)s AND registered AND during @> %(at)s::timestamptz
+"""
+
+# Checked in by T and not checked out by T, whatever the order of the two.
+DEPLOYED_NOW = """
+SELECT count(*) FROM deployments
+WHERE run = %(run)s AND incident = %(incident)s AND checked_in_at <= %(at)s
+  AND (checked_out_at IS NULL OR checked_out_at > %(at)s)
+"""
+
+MINUTES_WINDOW = """
+SELECT coalesce(sum(minutes), 0) FROM deployment_events
+WHERE run = %(run)s AND incident = %(incident)s AND kind = 'checked_out'
+  AND time > %(window_start)s AND time <= %(at)s
+"""
+
+# Each (hub, item) is found by skipping through the index, one probe per pair. For each, its
+# last count by T (the larger quantity on ties), then one range read from the earlier of that
+# count and the 7-day window up to T gives the movements after the count and the distributions
+# in the window. A pair whose first event is after T has no count and no movement: no line.
+STOCK = """
+WITH RECURSIVE pairs (hub_id, item) AS (
+    (SELECT hub_id, item FROM stock_events
+     WHERE run = %(run)s AND incident = %(incident)s
+     ORDER BY hub_id, item LIMIT 1)
+    UNION ALL
+    SELECT next.hub_id, next.item
+    FROM pairs, LATERAL (
+        SELECT hub_id, item FROM stock_events
+        WHERE run = %(run)s AND incident = %(incident)s
+          AND (hub_id, item) > (pairs.hub_id, pairs.item)
+        ORDER BY hub_id, item LIMIT 1
+    ) AS next
+),
+levels AS (
+    SELECT pairs.hub_id, pairs.item, last_count.time AS counted_at,
+           coalesce(last_count.quantity, 0) + coalesce(since.moved, 0) AS level,
+           coalesce(since.distributed_7d, 0) AS distributed_7d, since.events
+    FROM pairs
+    LEFT JOIN LATERAL (
+        SELECT time, quantity FROM stock_events
+        WHERE run = %(run)s AND incident = %(incident)s
+          AND hub_id = pairs.hub_id AND item = pairs.item
+          AND kind = 'counted' AND time <= %(at)s
+        ORDER BY time DESC, quantity DESC LIMIT 1
+    ) AS last_count ON true
+    CROSS JOIN LATERAL (
+        SELECT sum(CASE kind WHEN 'received' THEN quantity
+                             WHEN 'distributed' THEN -quantity ELSE 0 END)
+                   FILTER (WHERE last_count.time IS NULL OR time > last_count.time) AS moved,
+               sum(quantity)
+                   FILTER (WHERE kind = 'distributed' AND time > %(stock_window_start)s)
+                   AS distributed_7d,
+               count(*) AS events
+        FROM stock_events
+        WHERE run = %(run)s AND incident = %(incident)s
+          AND hub_id = pairs.hub_id AND item = pairs.item
+          AND time > least(last_count.time, %(stock_window_start)s) AND time <= %(at)s
+    ) AS since
+)
+SELECT hub_id, item, level, distributed_7d,
+       CASE WHEN distributed_7d > 0 THEN round(level * 7::numeric / distributed_7d, 1) END
+FROM levels
+WHERE counted_at IS NOT NULL OR events > 0
+ORDER BY hub_id COLLATE "C", item COLLATE "C"
+"""
+
+HUBS = """
+SELECT DISTINCT ON (hub_id) hub_id, status, parcels_per_day FROM hub_status
+WHERE run = %(run)s AND incident = %(incident)s AND time <= %(at)s
+ORDER BY hub_id COLLATE "C", time DESC, id COLLATE "C" DESC, source COLLATE "C" DESC
+"""
+
+# Whole hours before the hour T is in from hourly_figures, that hour up to T from the details.
+# accepted is lifecycle step 4 and fulfilled_by step 6, both keyed by the publishing partner.
+PARTNER_ACTIVITY = """
+SELECT partner, metric, sum(value)::bigint FROM (
+    SELECT key AS partner, metric, value FROM hourly_figures
+    WHERE run = %(run)s AND incident = %(incident)s
+      AND metric IN ('events', 'accepted', 'fulfilled_by') AND hour < %(hour)s
+    UNION ALL
+    SELECT partner, 'events', 1 FROM counted_events
+    WHERE run = %(run)s AND incident = %(incident)s AND time >= %(hour)s AND time <= %(at)s
+    UNION ALL
+    SELECT partner, CASE step WHEN 4 THEN 'accepted' ELSE 'fulfilled_by' END, 1
+    FROM request_events
+    WHERE run = %(run)s AND incident = %(incident)s AND step IN (4, 6)
+      AND time >= %(hour)s AND time <= %(at)s
+) AS published
+GROUP BY partner, metric
+"""
+
+# Latest capacity event by T whatever its need.
+CAPACITY = """
+SELECT DISTINCT ON (partner) partner, status FROM partner_capacity
+WHERE run = %(run)s AND incident = %(incident)s AND time <= %(at)s
+ORDER BY partner, time DESC, id COLLATE "C" DESC, source COLLATE "C" DESC
+"""
+
+SECTIONS = {
+    "raised_total": RAISED_TOTAL,
+    "open_requests": OPEN_REQUESTS,
+    "fulfilled_window": FULFILLED_WINDOW,
+    "median_hours_to_fulfil": MEDIAN_HOURS_TO_FULFIL,
+    "declined_by_reason": DECLINED_BY_REASON,
+    "referrals": REFERRALS,
+    "volunteers": VOLUNTEERS,
+    "deployed_now": DEPLOYED_NOW,
+    "minutes_window": MINUTES_WINDOW,
+    "stock": STOCK,
+    "hubs": HUBS,
+    "partner_activity": PARTNER_ACTIVITY,
+    "capacity": CAPACITY,
+}
+
+SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+
+Rows = dict[str, list[tuple[Any, ...]]]
+
+
+def sitrep(
+    conn: psycopg.Connection[Any], incident: str, at: datetime, run: str = "live"
+) -> Sitrep:
+    """The sitrep of `incident` at `at` (timezone-aware) in `run`, from the figures tables."""
+    moment = Moment.of(run, incident, at)
+    params = moment.params()
+    idle = conn.info.transaction_status == TransactionStatus.IDLE
+    with conn.transaction():
+        if idle:
+            conn.execute(SNAPSHOT)
+        with conn.pipeline():
+            cursors = {
+                name: conn.cursor(row_factory=tuple_row).execute(query, params)
+                for name, query in SECTIONS.items()
+            }
+            rows = {name: cursor.fetchall() for name, cursor in cursors.items()}
+    return report(moment, rows)
+
+
+async def sitrep_async(
+    conn: psycopg.AsyncConnection[Any], incident: str, at: datetime, run: str = "live"
+) -> Sitrep:
+    """`sitrep` on an async connection: the same statements, the same report."""
+    moment = Moment.of(run, incident, at)
+    params = moment.params()
+    idle = conn.info.transaction_status == TransactionStatus.IDLE
+    async with conn.transaction():
+        if idle:
+            await conn.execute(SNAPSHOT)
+        async with conn.pipeline():
+            cursors = {
+                name: await conn.cursor(row_factory=tuple_row).execute(query, params)
+                for name, query in SECTIONS.items()
+            }
+            rows = {name: await cursor.fetchall() for name, cursor in cursors.items()}
+    return report(moment, rows)
+
+
+def report(moment: Moment, rows: Rows) -> Sitrep:
+    """The sitrep object from the rows of each section."""
+    return Sitrep.model_validate(
+        {
+            "incident": moment.incident,
+            "at": moment.at,
+            "requests": request_figures(rows),
+            "referrals": [
+                {"from": source, "to": target, "count": count}
+                for source, target, count in rows["referrals"]
+            ],
+            "volunteers": volunteer_figures(rows),
+            "stock": [
+                {
+                    "hub_id": hub_id,
+                    "item": item,
+                    "level": level,
+                    "distributed_7d": distributed_7d,
+                    "days_of_cover": days_of_cover,
+                }
+                for hub_id, item, level, distributed_7d, days_of_cover in rows["stock"]
+            ],
+            "hubs": [
+                {"hub_id": hub_id, "status": status, "parcels_per_day": parcels}
+                for hub_id, status, parcels in rows["hubs"]
+            ],
+            "partners": partner_lines(rows),
+        }
+    )
+
+
+def request_figures(rows: Rows) -> dict[str, Any]:
+    by_need: dict[str, int] = defaultdict(int)
+    by_priority: dict[str, int] = defaultdict(int)
+    over_72h = 0
+    for need, priority, count, old in rows["open_requests"]:
+        by_need[need] += count
+        by_priority[priority] += count
+        over_72h += old
+    ((raised_total,),) = rows["raised_total"]
+    ((fulfilled_window,),) = rows["fulfilled_window"]
+    ((median,),) = rows["median_hours_to_fulfil"]
+    return {
+        "raised_total": raised_total,
+        "open": sum(by_need.values()),
+        "open_by_need": dict(by_need),
+        "open_by_priority": dict(by_priority),
+        "open_over_72h": over_72h,
+        "fulfilled_window": fulfilled_window,
+        "median_hours_to_fulfil": median,
+        "declined_by_reason": dict(rows["declined_by_reason"]),
+    }
+
+
+def volunteer_figures(rows: Rows) -> dict[str, Any]:
+    ((registered, available, never_deployed),) = rows["volunteers"]
+    ((deployed_now,),) = rows["deployed_now"]
+    ((minutes_window,),) = rows["minutes_window"]
+    return {
+        "registered": registered,
+        "available": available,
+        "deployed_now": deployed_now,
+        "never_deployed": never_deployed,
+        "minutes_window": minutes_window,
+    }
+
+
+def partner_lines(rows: Rows) -> list[dict[str, Any]]:
+    published: dict[str, dict[str, int]] = defaultdict(dict)
+    for partner, metric, value in rows["partner_activity"]:
+        published[partner][metric] = value
+    capacity = dict(rows["capacity"])
+    return [
+        {
+            "partner": partner,
+            "events": counts["events"],
+            "requests_accepted": counts.get("accepted", 0),
+            "requests_fulfilled": counts.get("fulfilled_by", 0),
+            "capacity_status": capacity.get(partner),
+        }
+        for partner, counts in sorted(published.items())
+        if counts.get("events", 0) > 0
+    ]
