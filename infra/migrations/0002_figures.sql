@@ -51,7 +51,8 @@ CREATE TABLE request_events (
     PRIMARY KEY (run, source, id)
 );
 CREATE INDEX request_events_request ON request_events (run, incident, request_id);
-CREATE INDEX request_events_step_time ON request_events (run, incident, step, time);
+CREATE INDEX request_events_step_time ON request_events (run, incident, step, time)
+    INCLUDE (partner, to_partner, reason, request_id);
 
 -- One row per request: its earliest raised and earliest fulfilled times.
 CREATE TABLE requests (
@@ -63,7 +64,7 @@ CREATE TABLE requests (
     PRIMARY KEY (run, incident, request_id)
 );
 CREATE INDEX requests_raised ON requests (run, incident, raised_at);
-CREATE INDEX requests_fulfilled ON requests (run, incident, fulfilled_at);
+CREATE INDEX requests_fulfilled ON requests (run, incident, fulfilled_at) INCLUDE (raised_at);
 
 -- A request's state through time: one row per stretch of time in which its state, need and
 -- priority stay the same. open = raised by then, and not fulfilled or cancelled.

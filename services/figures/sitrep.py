@@ -20,7 +20,9 @@ from typing import Any
 import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_serializer
+
+from schemas.envelope import EventTime
 
 WINDOW = timedelta(hours=24)
 STOCK_WINDOW = timedelta(days=7)
@@ -95,6 +97,17 @@ class Sitrep(Figures):
         return rfc3339_utc(at)
 
 
+AT = TypeAdapter(EventTime)
+
+
+def parse_at(text: str) -> datetime:
+    """T from RFC 3339 text with an offset, read as event times are; ValueError otherwise."""
+    try:
+        return AT.validate_python(text).astimezone(UTC)
+    except ValidationError as exc:
+        raise ValueError(f"at {text!r}: {exc.errors()[0]['msg']}") from None
+
+
 def rfc3339_utc(at: datetime) -> str:
     """`2020-04-01T12:00:00Z`, with microseconds only when there are some."""
     at = at.astimezone(UTC)
@@ -140,11 +153,15 @@ SELECT count(*) FROM requests
 WHERE run = %(run)s AND incident = %(incident)s AND raised_at <= %(at)s
 """
 
-# The stretch of each request's timeline that contains T, where it is open (the GiST index).
+# The stretch of each request's timeline that contains T, where it is open, by the GiST index.
+# T is given as a sub-select so that the planner does not estimate from the table's range
+# histogram: every closed request ends in an open-ended stretch that contains T too, so the
+# estimate would be tens of times the open requests and the planner would scan the table.
 OPEN_REQUESTS = """
 SELECT need, priority, count(*), count(*) FILTER (WHERE raised_at <= %(ageing_cutoff)s)
 FROM request_timeline
-WHERE run = %(run)s AND incident = %(incident)s AND open AND during @> %(at)s::timestamptz
+WHERE run = %(run)s AND incident = %(incident)s
+  AND open AND during @> (SELECT %(at)s::timestamptz)
 GROUP BY need, priority
 """
 
@@ -155,19 +172,23 @@ WHERE run = %(run)s AND incident = %(incident)s AND step = 6
   AND time > %(window_start)s AND time <= %(at)s
 """
 
-# An exact median: ordered by interval, averaged as exact numeric seconds (percentile_cont
-# works in double precision, which can tip a value that is exactly half a unit either way).
+# An exact median in one sort: percentile_disc(f) is the value at position ceil(f * n), so f = 1/2
+# gives the lower middle and f = 1/2 + 1/(4n) the upper middle (the same one when n is odd; n = 0
+# is kept from dividing by zero, though there is no middle then and the answer is null).
+# Their mean is taken in exact numeric seconds; percentile_cont would interpolate in double
+# precision, which can tip an exact half either way when rounding.
 MEDIAN_HOURS_TO_FULFIL = """
-WITH fulfilled AS (
-    SELECT fulfilled_at - raised_at AS took,
-           row_number() OVER (ORDER BY fulfilled_at - raised_at) AS position,
-           count(*) OVER () AS total
-    FROM requests
+WITH fulfilled AS NOT MATERIALIZED (
+    SELECT fulfilled_at - raised_at AS took FROM requests
     WHERE run = %(run)s AND incident = %(incident)s
       AND fulfilled_at <= %(at)s AND raised_at <= %(at)s
 )
-SELECT round(avg(extract(epoch FROM took)) / 3600, 2) FROM fulfilled
-WHERE position IN ((total + 1) / 2, (total + 2) / 2)
+SELECT round(avg(extract(epoch FROM middle)) / 3600, 2)
+FROM unnest((
+    SELECT percentile_disc(ARRAY[0.5, 0.5 + 0.25 / (SELECT greatest(count(*), 1) FROM fulfilled)])
+           WITHIN GROUP (ORDER BY took)
+    FROM fulfilled
+)) AS middle
 """
 
 # Step 5 is declined; every event counts.
@@ -188,14 +209,14 @@ ORDER BY count(*) DESC, partner COLLATE "C", to_partner COLLATE "C"
 # Volunteers registered at T (the GiST index), and which of them had been deployed by T.
 VOLUNTEERS = """
 SELECT count(*),
-       count(*) FILTER (WHERE available),
-       count(*) FILTER (WHERE NOT EXISTS (
-           SELECT FROM volunteer_first_deployed first
-           WHERE first.run = standing.run AND first.incident = standing.incident
-             AND first.volunteer_id = standing.volunteer_id AND first.deployed_at <= %(at)s
-       ))
+       count(*) FILTER (WHERE standing.available),
+       count(*) FILTER (WHERE deployed.volunteer_id IS NULL)
 FROM volunteer_timeline standing
-WHERE run = %(run)s AND incident = %(incident)s AND registered AND during @> %(at)s::timestamptz
+LEFT JOIN volunteer_first_deployed deployed
+  ON deployed.run = standing.run AND deployed.incident = standing.incident
+ AND deployed.volunteer_id = standing.volunteer_id AND deployed.deployed_at <= %(at)s
+WHERE standing.run = %(run)s AND standing.incident = %(incident)s
+  AND standing.registered AND standing.during @> %(at)s::timestamptz
 """
 
 # Checked in by T and not checked out by T, whatever the order of the two.
@@ -252,7 +273,8 @@ levels AS (
         FROM stock_events
         WHERE run = %(run)s AND incident = %(incident)s
           AND hub_id = pairs.hub_id AND item = pairs.item
-          AND time > least(last_count.time, %(stock_window_start)s) AND time <= %(at)s
+          AND time > least(coalesce(last_count.time, '-infinity'), %(stock_window_start)s)
+          AND time <= %(at)s
     ) AS since
 )
 SELECT hub_id, item, level, distributed_7d,
@@ -263,7 +285,7 @@ ORDER BY hub_id COLLATE "C", item COLLATE "C"
 """
 
 HUBS = """
-SELECT DISTINCT ON (hub_id) hub_id, status, parcels_per_day FROM hub_status
+SELECT DISTINCT ON (hub_id COLLATE "C") hub_id, status, parcels_per_day FROM hub_status
 WHERE run = %(run)s AND incident = %(incident)s AND time <= %(at)s
 ORDER BY hub_id COLLATE "C", time DESC, id COLLATE "C" DESC, source COLLATE "C" DESC
 """
@@ -315,9 +337,7 @@ SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 Rows = dict[str, list[tuple[Any, ...]]]
 
 
-def sitrep(
-    conn: psycopg.Connection[Any], incident: str, at: datetime, run: str = "live"
-) -> Sitrep:
+def sitrep(conn: psycopg.Connection[Any], incident: str, at: datetime, run: str = "live") -> Sitrep:
     """The sitrep of `incident` at `at` (timezone-aware) in `run`, from the figures tables."""
     moment = Moment.of(run, incident, at)
     params = moment.params()
@@ -424,7 +444,7 @@ def partner_lines(rows: Rows) -> list[dict[str, Any]]:
     published: dict[str, dict[str, int]] = defaultdict(dict)
     for partner, metric, value in rows["partner_activity"]:
         published[partner][metric] = value
-    capacity = dict(rows["capacity"])
+    capacity: dict[str, str] = dict(rows["capacity"])
     return [
         {
             "partner": partner,

@@ -7,16 +7,16 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
 
 from schemas import ContractError, Event, Problem, event_to_json
-from services.gateway import dead_letters, metrics
+from services.gateway import dead_letters, figures_routes, metrics
 from services.gateway.auth import Authenticator
+from services.gateway.authenticated import Partner
 from services.gateway.body import UnsupportedMediaType, decode_events
 from services.gateway.event_store import (
     EventStore,
@@ -39,14 +39,6 @@ class Refused(Exception):
         self.status = status
         self.error = error
         self.problems = list(problems)
-
-
-async def partner(request: Request) -> str:
-    auth: Authenticator = request.app.state.auth
-    return await auth(request)
-
-
-Partner = Annotated[str, Depends(partner)]
 
 
 def stored(event: Event) -> StoredEvent:
@@ -107,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Partners publish CloudEvents; Tandem makes them durable and shares them.",
         lifespan=lifespan,
     )
+
+    app.include_router(figures_routes.router)
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:

@@ -1,0 +1,32 @@
+"""Figures over HTTP: `GET /v1/incidents/{incident}/sitrep`, for any partner with a token."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from psycopg_pool import AsyncConnectionPool
+
+from schemas.envelope import EventTime
+from services.figures.sitrep import Sitrep, sitrep_async
+from services.gateway.authenticated import Partner
+
+router = APIRouter()
+
+
+@router.get(
+    "/v1/incidents/{incident}/sitrep",
+    response_model=Sitrep,
+    summary="The situation report of an incident at a time (figures.md)",
+)
+async def incident_sitrep(
+    request: Request,
+    incident: str,
+    partner_id: Partner,
+    at: Annotated[EventTime | None, Query(description="T, RFC 3339 (default: now)")] = None,
+    run: Annotated[str, Query(description="live, or an exercise run id")] = "live",
+) -> Sitrep:
+    pool: AsyncConnectionPool = request.app.state.pool
+    async with pool.connection() as conn:
+        return await sitrep_async(conn, incident, at or datetime.now(UTC), run)

@@ -1,0 +1,48 @@
+"""The anchor the aggregator issue names: a faust agent updating a table once per event.
+
+Run as a process (faust's worker owns its event loop and signals):
+`python -m tests.bench.naive_faust BOOTSTRAP TOPIC PARTITIONS COUNT DATADIR`; prints events/s.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import faust
+import orjson
+
+
+def main(bootstrap: str, topic_name: str, partitions: int, count: int, datadir: str) -> None:
+    app = faust.App(
+        f"{topic_name}-naive",
+        broker=f"kafka://{bootstrap}",
+        store="memory://",
+        datadir=datadir,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=6,
+        broker_heartbeat_interval=1,
+        web_enabled=False,
+        topic_partitions=partitions,
+    )
+    topic = app.topic(topic_name, value_serializer="raw", key_serializer="raw")
+    by_type = app.Table("by_type", default=int)
+    timing: dict[str, float] = {}
+
+    @app.agent(topic)
+    async def count_types(stream: faust.StreamT[bytes]) -> None:
+        seen = 0
+        async for value in stream:
+            by_type[orjson.loads(value)["type"]] += 1
+            seen += 1
+            timing.setdefault("first", time.perf_counter())
+            if seen == count:
+                print(f"{count / (time.perf_counter() - timing['first']):.0f}", flush=True)
+                await app.stop()
+                sys.exit(0)
+
+    faust.Worker(app, loglevel="WARNING", redirect_stdouts=False).execute_from_commandline()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
