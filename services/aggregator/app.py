@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,12 +35,18 @@ RETRIES = 5
 
 
 class FiguresSink:
-    """One PostgreSQL connection, used from a worker thread so faust's loop keeps its heartbeat."""
+    """One PostgreSQL connection, used from worker threads (one at a time) so that faust's loop
+    keeps its heartbeat while a batch is written."""
 
     def __init__(self, settings: Settings) -> None:
         self.conn = psycopg.connect(settings.require_database_url())
+        self.lock = threading.Lock()
 
     def write(self, run: str, values: Sequence[bytes]) -> int:
+        with self.lock:
+            return self._write(run, values)
+
+    def _write(self, run: str, values: Sequence[bytes]) -> int:
         for attempt in range(1, RETRIES + 1):
             try:
                 with self.conn.transaction():
@@ -51,7 +58,7 @@ class FiguresSink:
         raise AssertionError("unreachable")
 
     def epoch(self) -> int:
-        with self.conn.transaction():
+        with self.lock, self.conn.transaction():
             return current_epoch(self.conn)
 
 

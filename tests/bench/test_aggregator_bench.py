@@ -106,12 +106,20 @@ def aggregator_rate(settings: Settings, count: int, workers: int, logs: Path) ->
     with psycopg.connect(url) as conn:
         conn.execute(f"TRUNCATE {', '.join(FIGURES)}")
     with ExitStack() as stack:
-        for n in range(workers):
-            log = logs / f"aggregator-{workers}-{n}.log"
-            stack.enter_context(service_process("services.aggregator", settings, log))
-        wait_for(lambda: counted(url) > 0, 120, "first batch")
+        processes = [
+            stack.enter_context(
+                service_process("services.aggregator", settings, logs / f"agg-{workers}-{n}.log")
+            )
+            for n in range(workers)
+        ]
+
+        def reached(target: int) -> bool:
+            assert all(p.poll() is None for p in processes), "an aggregator died: see its log"
+            return counted(url) >= target
+
+        wait_for(lambda: reached(1), 120, "first batch")
         started = time.perf_counter()
-        wait_for(lambda: counted(url) >= count, 600, "every event counted")
+        wait_for(lambda: reached(count), 600, "every event counted")
         return count / (time.perf_counter() - started)
 
 
