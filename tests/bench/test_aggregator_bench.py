@@ -47,13 +47,14 @@ def bare_consumer_rate(settings: Settings, count: int) -> float:
     return asyncio.run(consume())
 
 
-def naive_faust_rate(settings: Settings, count: int, datadir: Path) -> float:
+def faust_rate(mode: str, settings: Settings, count: int, datadir: Path) -> float:
     topic = settings.topic(ACCEPTED)
     done = subprocess.run(
         [
             sys.executable,
             "-m",
             "tests.bench.naive_faust",
+            mode,
             str(settings.kafka_bootstrap),
             topic,
             str(settings.topic_partitions),
@@ -127,10 +128,14 @@ def test_aggregator_throughput(settings: Settings, results: Results, tmp_path: P
     events = incident_copies(COPIES)
     anchor_topic = loaded_topic(settings, "anchors", events)
     bare = bare_consumer_rate(anchor_topic, len(events))
-    naive = naive_faust_rate(anchor_topic, len(events) // 4, tmp_path / "naive")
+    naive = faust_rate("table", anchor_topic, len(events) // 4, tmp_path / "naive")
+    take = faust_rate("take", anchor_topic, len(events), tmp_path / "take")
     one = aggregator_rate(loaded_topic(settings, "one", events), len(events), 1, tmp_path)
     two = aggregator_rate(loaded_topic(settings, "two", events), len(events), 2, tmp_path)
-    anchors = f"bare aiokafka consumer {bare:,.0f}/s; naive faust table agent {naive:,.0f}/s"
+    anchors = (
+        f"bare aiokafka consumer {bare:,.0f}/s; naive faust table agent {naive:,.0f}/s;"
+        f" faust take_events agent doing nothing {take:,.0f}/s (one process)"
+    )
     for label, rate in (("1 worker", one), ("2 workers", two)):
         results.add(
             f"aggregator, topic → committed figures ({label})",

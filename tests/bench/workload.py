@@ -16,3 +16,31 @@ def incident_copies(copies: int) -> list[dict[str, Any]]:
         for event in base:
             events.append({**event, "id": f"{n}-{event['id']}", "incident": incident})
     return events
+
+
+ENTITY_KEYS = ("request_id", "volunteer_id", "deployment_id", "hub_id")
+
+
+def one_big_incident(copies: int, incident: str) -> list[dict[str, Any]]:
+    """`copies` of the demo interleaved in time as one incident, every entity its own."""
+    base = build("kingston-2020").events
+    events: list[dict[str, Any]] = []
+    for event in base:
+        for n in range(copies):
+            data = {
+                key: (f"c{n}-{value}" if key in ENTITY_KEYS else value)
+                for key, value in event["data"].items()
+            }
+            subject = event["subject"]
+            if subject in event["data"].values() and subject != event["partner"]:
+                subject = f"c{n}-{subject}"
+            events.append(
+                {
+                    **event,
+                    "id": f"{n}-{event['id']}",
+                    "incident": incident,
+                    "subject": subject,
+                    "data": data,
+                }
+            )
+    return events
