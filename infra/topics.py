@@ -31,6 +31,7 @@ def ensure_topics(settings: Settings, names: tuple[str, ...] = CORE_TOPICS) -> l
         existing = set(admin.list_topics())
         wanted = [settings.topic(name) for name in names]
         missing = [name for name in wanted if name not in existing]
+        _warn_on_other_partition_counts(admin, [n for n in wanted if n in existing], settings)
         if missing:
             with suppress(TopicAlreadyExistsError):
                 admin.create_topics(
@@ -40,3 +41,21 @@ def ensure_topics(settings: Settings, names: tuple[str, ...] = CORE_TOPICS) -> l
         return missing
     finally:
         admin.close()
+
+
+def _warn_on_other_partition_counts(
+    admin: KafkaAdminClient, names: list[str], settings: Settings
+) -> None:
+    """A broker that creates topics on first use (tansu does, with 4 partitions) may have made
+    one before us; with another partition count, keys would move between partitions."""
+    for topic in admin.describe_topics(names) if names else []:
+        count = len(topic["partitions"])
+        if count != settings.topic_partitions:
+            log.error(
+                "topic has another partition count than configured",
+                extra={
+                    "topic": topic["topic"],
+                    "partitions": count,
+                    "configured": settings.topic_partitions,
+                },
+            )

@@ -102,5 +102,5 @@ def settings(database_url: str, broker_bootstrap: str, tmp_path: Path) -> Settin
         DATABASE_URL=database_url,
         KAFKA_BOOTSTRAP=broker_bootstrap,
         TANDEM_TOPIC_PREFIX=f"t{uuid.uuid4().hex[:10]}.",
-        TANDEM_TOPIC_PARTITIONS=2,
+        TANDEM_TOPIC_PARTITIONS=4,  # what tansu gives a topic it creates by itself
     )

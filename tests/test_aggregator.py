@@ -12,10 +12,12 @@ from typing import Any
 
 import psycopg
 
+from infra.broker import EmbeddedBroker
 from infra.topics import ensure_topics
 from services.aggregator.figures_writer import apply_batch
 from services.settings import Settings
 from services.simulate import build
+from tests.events_store import insert_events
 from tests.servers import service_process, wait_for
 from tests.test_figures_writer import snapshot
 from tests.topics import produce
@@ -75,3 +77,35 @@ def test_two_workers_share_the_partitions_and_give_the_same_figures(
     assert figures(url) == expected_figures(new_database)
     for log in ("w1.log", "w2.log"):
         assert "reading partition" in (tmp_path / log).read_text()  # both did part of the work
+
+
+def test_after_the_broker_loses_its_log_every_stored_event_is_counted_once(
+    settings: Settings, new_database: Callable[[], str], tmp_path: Path
+) -> None:
+    """Relay and aggregator keep running while the memory-only broker restarts empty."""
+    broker = EmbeddedBroker(log_file=tmp_path / "broker.log")
+    own = settings.model_copy(update={"kafka_bootstrap": broker.start()})
+    ensure_topics(own)
+    url = str(own.database_url)
+    first, second = EVENTS[:3000], EVENTS[3000:5000]
+    try:
+        with (
+            service_process("services.relay", own, tmp_path / "relay.log"),
+            service_process("services.aggregator", own, tmp_path / "aggregator.log"),
+        ):
+            with psycopg.connect(url) as conn:
+                insert_events(conn, first)
+                conn.commit()
+                wait_for(lambda: counted(url) == len(first), 90, "the first events counted")
+                broker.stop()
+                broker.start()  # same port, nothing in it
+                insert_events(conn, second)
+                conn.commit()
+            wait_for(lambda: counted(url) == len(first) + len(second), 120, "all counted")
+    finally:
+        broker.stop()
+    with psycopg.connect(new_database()) as conn:
+        apply_batch(conn, "live", first + second)
+        conn.commit()
+        expected = snapshot(conn)
+    assert figures(url) == expected

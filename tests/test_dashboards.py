@@ -174,3 +174,17 @@ def test_the_sdk_reads_the_dashboards_back_with_our_query_type() -> None:
         targets = [t for p in again.panels or [] for t in getattr(p, "targets", None) or []]
         assert targets and all(isinstance(t, SqlQuery) for t in targets)
         assert as_json(again) == model
+
+
+def test_every_sitrep_parameter_has_a_grafana_expression_and_headlines_embed_the_sections() -> None:
+    from datetime import UTC, datetime
+
+    from dashboards.sitrep_sql import GRAFANA_PARAMS, HEADLINES, section
+    from services.figures.sitrep import SECTIONS, Moment
+
+    assert set(GRAFANA_PARAMS) == set(Moment.of("live", "x", datetime.now(UTC)).params())
+    for headline in HEADLINES:
+        assert headline.section in SECTIONS
+        embedded = "\n".join(line.strip() for line in headline.sql.splitlines())
+        own = "\n".join(line.strip() for line in section(headline.section).splitlines())
+        assert own in embedded, headline.key
