@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck bench schemas clean
+.PHONY: run test lint typecheck bench schemas dashboards clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Tandem needs Python 3.11+"'
@@ -31,6 +31,9 @@ bench: $(STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/python -m schemas.export
+
+dashboards: $(STAMP)
+	$(BIN)/tandem dashboards build
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -153,7 +153,9 @@ def dashboards_build(
     if check:
         json_dir, provisioning_dir = catalogue.JSON_DIR, provisioning.PROVISIONING_DIR
         wanted = {json_dir / f"{m['uid']}.json": catalogue.file_text(m) for m in models}
-        wanted |= {provisioning_dir / p: text for p, text in provisioning.provisioning_files().items()}
+        wanted |= {
+            provisioning_dir / p: text for p, text in provisioning.provisioning_files().items()
+        }
         stale = [str(p) for p, text in wanted.items() if not p.exists() or p.read_text() != text]
         stale += sorted(str(p) for p in set(json_dir.glob("*.json")) - set(wanted))
         if stale:
@@ -185,7 +187,7 @@ def dashboards_push(
     pg_sslmode: Annotated[str, typer.Option(envvar="TANDEM_PG_SSLMODE")] = "disable",
 ) -> None:
     """Create or update the folder, data source and dashboards in Grafana; say what changed."""
-    from grafana_client import GrafanaApi
+    from grafana_client.api import GrafanaApi
     from grafana_client.client import GrafanaException
     from psycopg.conninfo import conninfo_to_dict
 

@@ -32,7 +32,9 @@ def one_big_incident(copies: int, incident: str) -> list[dict[str, Any]]:
                 for key, value in event["data"].items()
             }
             subject = event["subject"]
-            if subject in event["data"].values() and subject != event["partner"]:
+            if event["type"].startswith("resilience.incident."):
+                subject = incident
+            elif subject in event["data"].values() and subject != event["partner"]:
                 subject = f"c{n}-{subject}"
             events.append(
                 {

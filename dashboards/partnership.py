@@ -1,0 +1,197 @@
+"""5. Partnership health: each partner's part (events published, requests accepted and
+fulfilled), how referred work is answered and how fast, and each partner's capacity.
+
+"Agreements due for review" waits for the sharing agreements table of a later issue.
+"""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.models.dashboard import Dashboard
+
+from dashboards.panels import (
+    CAPACITY_COLOURS,
+    bar_gauge_panel,
+    state_timeline_panel,
+    status_number,
+    table_panel,
+    tandem_dashboard,
+    time_series_panel,
+)
+from dashboards.sitrep_sql import AT, CAPACITY, PARTNER_ACTIVITY, over_section, scope, section
+
+UID = "tandem-partnership"
+
+EVENTS_PER_PARTNER = over_section(
+    "partner_activity",
+    PARTNER_ACTIVITY,
+    "partner, sum(value)::bigint AS events",
+    "WHERE metric = 'events'\nGROUP BY partner\nORDER BY events DESC, partner",
+)
+
+_CAPACITY = "\n".join("    " + line for line in section("capacity").splitlines())
+# The sitrep's partner lines: activity and latest capacity, for partners that published.
+PARTNERS = over_section(
+    "partner_activity",
+    PARTNER_ACTIVITY,
+    "section.partner,"
+    " sum(value) FILTER (WHERE metric = 'events')::bigint AS events,"
+    " coalesce(sum(value) FILTER (WHERE metric = 'accepted'), 0)::bigint AS \"requests accepted\","
+    " coalesce(sum(value) FILTER (WHERE metric = 'fulfilled_by'), 0)::bigint"
+    ' AS "requests fulfilled",'
+    " capacity.status AS capacity",
+    f"""
+LEFT JOIN (
+{_CAPACITY}
+) AS capacity ({", ".join(CAPACITY)}) ON capacity.partner = section.partner
+GROUP BY section.partner, capacity.status
+HAVING sum(value) FILTER (WHERE metric = 'events') > 0
+ORDER BY section.partner COLLATE "C"
+""",
+)
+
+EVENTS_PER_PARTNER_PER_DAY = f"""
+SELECT $__timeGroupAlias(hour, 1d), key AS metric, sum(value) AS value
+FROM hourly_figures
+WHERE {scope()} AND metric = 'events' AND $__timeFilter(hour)
+GROUP BY 1, 2
+ORDER BY 1, 2
+""".strip()
+
+# Referrals made in the range, each (request, partner referred to) once, and that partner's
+# first acceptance and first decline of the request after it, up to the end of the range.
+REFERRAL_ANSWERS = f"""
+WITH referred AS (
+    SELECT request_id, to_partner AS partner, min(time) AS referred_at
+    FROM request_events
+    WHERE {scope()} AND step = 3 AND $__timeFilter(time)
+    GROUP BY request_id, to_partner
+), answered AS (
+    SELECT referred.partner, referred.referred_at,
+           min(answer.time) FILTER (WHERE answer.step = 4) AS accepted_at,
+           min(answer.time) FILTER (WHERE answer.step = 5) AS declined_at
+    FROM referred
+    LEFT JOIN request_events answer
+      ON {scope("answer")} AND answer.request_id = referred.request_id
+     AND answer.partner = referred.partner AND answer.step IN (4, 5)
+     AND answer.time >= referred.referred_at AND answer.time <= {AT}
+    GROUP BY referred.partner, referred.request_id, referred.referred_at
+)
+SELECT partner AS "referred to",
+       count(*) AS referrals,
+       round(100.0 * count(accepted_at) / count(*), 1) AS "accepted %",
+       round(100.0 * count(declined_at) / count(*), 1) AS "declined %",
+       count(*) FILTER (WHERE accepted_at IS NULL AND declined_at IS NULL) AS unanswered,
+       round((percentile_cont(0.5) WITHIN GROUP (
+                  ORDER BY extract(epoch FROM accepted_at - referred_at)) / 3600)::numeric, 2)
+           AS "median hours to accept"
+FROM answered
+GROUP BY partner
+ORDER BY partner COLLATE "C"
+""".strip()
+
+# Acceptances in the range of referred requests: hours since the latest referral of the request
+# to the partner that accepted it.
+TIME_TO_ACCEPT = f"""
+SELECT $__timeGroupAlias(accepted.time, 6h),
+       round((percentile_cont(0.5) WITHIN GROUP (
+                  ORDER BY extract(epoch FROM accepted.time - referral.referred_at)) / 3600
+             )::numeric, 2) AS "median hours to accept"
+FROM request_events accepted
+CROSS JOIN LATERAL (
+    SELECT max(time) AS referred_at FROM request_events
+    WHERE {scope()} AND request_id = accepted.request_id AND step = 3
+      AND to_partner = accepted.partner AND time <= accepted.time
+) AS referral
+WHERE {scope("accepted")} AND accepted.step = 4 AND $__timeFilter(accepted.time)
+  AND referral.referred_at IS NOT NULL
+GROUP BY 1
+ORDER BY 1
+""".strip()
+
+# Each partner's capacity as reported whatever the need: its state at the start of the range,
+# then every report in it. Statuses are numbered for the state timeline.
+CAPACITY_THROUGH_TIME = f"""
+SELECT $__time(reported), partner AS metric,
+       {status_number("status", CAPACITY_COLOURS)} AS value
+FROM (
+    (SELECT DISTINCT ON (partner) $__timeFrom()::timestamptz AS reported, partner, status
+     FROM partner_capacity
+     WHERE {scope()} AND time < $__timeFrom()::timestamptz
+     ORDER BY partner, time DESC, id COLLATE "C" DESC, source COLLATE "C" DESC)
+    UNION ALL
+    SELECT time, partner, status FROM partner_capacity
+    WHERE {scope()} AND $__timeFilter(time)
+) AS reports
+ORDER BY 1, 2
+""".strip()
+
+
+def dashboard() -> Dashboard:
+    return tandem_dashboard(
+        UID,
+        "Tandem · Partnership health",
+        "Each partner's part (events published, requests accepted and fulfilled), how referrals"
+        " are answered and how fast, and capacity. Agreements due for review will follow with"
+        " the sharing agreements (a later issue).",
+        "1m",
+        [
+            [
+                bar_gauge_panel(
+                    "Events published per partner",
+                    EVENTS_PER_PARTNER,
+                    description="Accepted events each partner published up to the end of the"
+                    " range: recognition of each partner's part.",
+                    width=8,
+                    height=9,
+                ),
+                table_panel(
+                    "Partners",
+                    PARTNERS,
+                    description="Per partner, up to the end of the range: events published,"
+                    " requests it accepted and fulfilled, and its latest capacity report.",
+                    width=16,
+                    height=9,
+                    colours=CAPACITY_COLOURS,
+                ),
+            ],
+            [
+                time_series_panel(
+                    "Events published per partner per day",
+                    EVENTS_PER_PARTNER_PER_DAY,
+                    description="Accepted events per day (UTC), by publishing partner.",
+                    bars=True,
+                    stacked=True,
+                    width=24,
+                )
+            ],
+            [
+                table_panel(
+                    "Referrals: answers by the partner referred to",
+                    REFERRAL_ANSWERS,
+                    description="Referrals made in the range, per partner referred to: the share"
+                    " it accepted and declined by the end of the range, those still"
+                    " unanswered, and the median hours from referral to acceptance.",
+                    width=14,
+                    height=9,
+                ),
+                time_series_panel(
+                    "Time to accept a referral",
+                    TIME_TO_ACCEPT,
+                    description="Of the referred requests accepted in each 6 hours, the median"
+                    " hours from referral to acceptance.",
+                    unit="h",
+                    width=10,
+                    height=9,
+                ),
+            ],
+            [
+                state_timeline_panel(
+                    "Capacity through time",
+                    CAPACITY_THROUGH_TIME,
+                    description="Each partner's latest capacity report, whatever the need:"
+                    " normal, stretched or overwhelmed.",
+                    colours=CAPACITY_COLOURS,
+                )
+            ],
+        ],
+    )
