@@ -22,24 +22,20 @@ def sample_event(n: int, incident: str = "covid-2020") -> dict[str, object]:
     }
 
 
+STORE_COLUMNS = "source, id, type, partner, incident, subject, time, body"
+
+
+def store_row(e: dict[str, object]) -> tuple[object, ...]:
+    """An event as a row of the event store, in STORE_COLUMNS order."""
+    fields = ("source", "id", "type", "partner", "incident", "subject", "time")
+    return (*(e[name] for name in fields), orjson.dumps(e).decode())
+
+
 def insert_events(
     conn: psycopg.Connection[tuple[object, ...]], events: list[dict[str, object]]
 ) -> None:
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO events (source, id, type, partner, incident, subject, time, body)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                (
-                    e["source"],
-                    e["id"],
-                    e["type"],
-                    e["partner"],
-                    e["incident"],
-                    e["subject"],
-                    e["time"],
-                    orjson.dumps(e).decode(),
-                )
-                for e in events
-            ],
+            f"INSERT INTO events ({STORE_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [store_row(e) for e in events],
         )

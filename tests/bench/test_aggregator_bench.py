@@ -19,6 +19,7 @@ from services.settings import Settings
 from tests.bench.conftest import Results
 from tests.bench.workload import incident_copies
 from tests.servers import service_process, wait_for
+from tests.test_figures_writer import FIGURES_TABLES
 from tests.topics import produce
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -75,24 +76,6 @@ def counted(database_url: str) -> int:
         return int(row[0]) if row else 0
 
 
-FIGURES = (
-    "counted_events",
-    "hourly_figures",
-    "request_events",
-    "requests",
-    "request_timeline",
-    "volunteer_events",
-    "volunteer_timeline",
-    "deployment_events",
-    "deployments",
-    "volunteer_first_deployed",
-    "stock_events",
-    "hub_status",
-    "partner_capacity",
-    "incident_events",
-)
-
-
 def loaded_topic(settings: Settings, name: str, events: list[dict[str, object]]) -> Settings:
     """Settings whose topics (and so faust group) are new, holding `events`."""
     own = settings.model_copy(update={"topic_prefix": f"{settings.topic_prefix}{name}."})
@@ -105,7 +88,7 @@ def aggregator_rate(settings: Settings, count: int, workers: int, logs: Path) ->
     """Events per second from the first committed batch to the last."""
     url = str(settings.database_url)
     with psycopg.connect(url) as conn:
-        conn.execute(f"TRUNCATE {', '.join(FIGURES)}")
+        conn.execute(f"TRUNCATE {', '.join(FIGURES_TABLES)}")
     with ExitStack() as stack:
         processes = [
             stack.enter_context(

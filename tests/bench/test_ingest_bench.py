@@ -20,7 +20,7 @@ from infra.broker import free_port
 from services.partners import Partner, add_partner
 from services.settings import Settings
 from tests.bench.conftest import Results
-from tests.events_store import sample_event
+from tests.events_store import STORE_COLUMNS, sample_event, store_row
 from tests.servers import wait_for
 
 pytestmark = pytest.mark.slow
@@ -73,26 +73,12 @@ def gateway(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 
 def copy_rate(database_url: str, count: int) -> float:
-    rows = [
-        (
-            e["source"],
-            e["id"],
-            e["type"],
-            e["partner"],
-            e["incident"],
-            e["subject"],
-            e["time"],
-            orjson.dumps(e).decode(),
-        )
-        for e in events("copy", count)
-    ]
+    rows = [store_row(e) for e in events("copy", count)]
     with psycopg.connect(database_url) as conn:
         # the same table shape, keys and indexes as the event store, logged and durable
         conn.execute("CREATE TABLE copy_bench (LIKE events INCLUDING ALL)")
         started = time.perf_counter()
-        with conn.cursor().copy(
-            "COPY copy_bench (source, id, type, partner, incident, subject, time, body) FROM STDIN"
-        ) as copy:
+        with conn.cursor().copy(f"COPY copy_bench ({STORE_COLUMNS}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         conn.commit()
