@@ -76,6 +76,7 @@ class EmbeddedBroker:
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C reaches our supervisor, which stops it in order
             preexec_fn=die_with_parent,
         )
         wait_for_port("127.0.0.1", self.port, timeout)

@@ -143,7 +143,9 @@ class Stack:
 
 def run(options: StackOptions, settings: Settings, announce: Callable[[str], None]) -> None:
     """Start the stack, announce it, stream the demo, and run until Ctrl-C or SIGTERM."""
+    # Also SIGINT: a shell without job control starts background commands with it ignored.
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)
     stack = Stack(options, settings)
     stop = threading.Event()
     try:
