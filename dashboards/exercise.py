@@ -1,9 +1,9 @@
 """6. Exercise control: an exercise run's figures beside the original incident's at the same
 scenario time (the run chosen in `run` against 'live', for the same incident).
 
-This assumes a run keeps the original events' times (scenario time). The exercise clock against
-scenario time and the injects as annotations need the exercise runner and its injects table
-(later issues); until then the dashboard shows how far the run has reached.
+This assumes a run keeps the original events' times (scenario time). Injects show as annotations
+(every dashboard has them, from `exercise_injects`); the exercise clock against scenario time
+needs the exercise runner (issue 7); until then the dashboard shows how far the run has reached.
 """
 
 from __future__ import annotations
@@ -93,8 +93,8 @@ def dashboard() -> Dashboard:
         UID,
         "Tandem · Exercise control",
         "An exercise run (the run variable) beside the original incident ('live') at the same"
-        " scenario time. Pending later issues: the exercise clock against scenario time, and"
-        " injects as annotations.",
+        " scenario time, with the run's injects as annotations. Pending the exercise runner: the"
+        " exercise clock against scenario time.",
         "10s",
         [
             [

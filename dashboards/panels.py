@@ -150,6 +150,28 @@ def variables() -> list[builders.QueryVariable]:
     return [run, incident]
 
 
+INJECT_ANNOTATIONS_SQL = f"""
+SELECT scenario_time AS time,
+       'Inject ' || inject_id || ': ' || synopsis
+           || coalesce(' (for ' || target_partner || ')', '') AS text,
+       'inject,' || status AS tags
+FROM exercise_injects
+WHERE run = {RUN} AND status <> 'skipped' AND $__timeFilter(scenario_time)
+ORDER BY scenario_time
+""".strip()
+
+
+def inject_annotations() -> builders.AnnotationQuery:
+    return (
+        builders.AnnotationQuery()
+        .name("Exercise injects")
+        .datasource(DATASOURCE)
+        .enable(True)
+        .icon_color("purple")
+        .target(SqlQuery(INJECT_ANNOTATIONS_SQL, ref_id="Injects"))
+    )
+
+
 def incident_annotations() -> builders.AnnotationQuery:
     return (
         builders.AnnotationQuery()
@@ -189,6 +211,7 @@ def tandem_dashboard(
             .keep_time(True)
         )
         .annotation(incident_annotations())
+        .annotation(inject_annotations())
     )
     for variable in variables():
         built = built.with_variable(variable)

@@ -161,10 +161,11 @@ def test_time_series_panels_group_by_time_and_others_read_tables() -> None:
             assert target["format"] == "table"
 
 
-def test_every_dashboard_has_the_incident_annotations() -> None:
+def test_every_dashboard_has_the_incident_and_inject_annotations() -> None:
     for model in MODELS:
-        (annotation,) = model["annotations"]["list"]
-        assert "FROM incident_events" in annotation["target"]["rawSql"]
+        incident, injects = model["annotations"]["list"]
+        assert "FROM incident_events" in incident["target"]["rawSql"]
+        assert "FROM exercise_injects" in injects["target"]["rawSql"]
 
 
 def test_the_sdk_reads_the_dashboards_back_with_our_query_type() -> None:

@@ -16,7 +16,12 @@ from psycopg import sql
 from dashboards.alerts import RULES, hub_cover_sql, overwhelmed_sql, urgent_open_sql
 from dashboards.catalogue import dashboards_json
 from dashboards.macros import expand
-from dashboards.panels import INCIDENT_ANNOTATIONS_SQL, INCIDENTS_SQL, RUNS_SQL
+from dashboards.panels import (
+    INCIDENT_ANNOTATIONS_SQL,
+    INCIDENTS_SQL,
+    INJECT_ANNOTATIONS_SQL,
+    RUNS_SQL,
+)
 from dashboards.sitrep_sql import HEADLINES
 from services.aggregator.figures_writer import apply_batch
 from services.figures.sitrep import Sitrep, sitrep
@@ -270,3 +275,22 @@ def test_alerts_watch_only_incidents_declared_and_not_stood_down(database_url: s
         apply_batch(conn, "live", [stood_down])
         conn.commit()
         assert conn.execute(urgent_open_sql(literal(now))).fetchall() == []
+
+
+def test_injects_show_on_the_run_they_belong_to(database_url: str) -> None:
+    """The inject annotation returns a run's fired and scheduled injects, not skipped ones."""
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "INSERT INTO exercise_injects (run, inject_id, scenario_time, synopsis, status)"
+            " VALUES ('ex-1', 'i1', '2020-03-20T10:00Z', 'Hub closes', 'fired'),"
+            "        ('ex-1', 'i2', '2020-03-21T10:00Z', 'Surge', 'skipped'),"
+            "        ('ex-2', 'i1', '2020-03-20T10:00Z', 'Other run', 'fired')"
+        )
+        query = expand(
+            INJECT_ANNOTATIONS_SQL,
+            datetime(2020, 3, 16, tzinfo=UTC),
+            datetime(2020, 4, 30, tzinfo=UTC),
+            {"run": "ex-1", "incident": "kingston-2020-demo"},
+        )
+        rows = conn.execute(query).fetchall()
+    assert [(text, tags) for _, text, tags in rows] == [("Inject i1: Hub closes", "inject,fired")]
