@@ -92,16 +92,27 @@ def make_app(settings: Settings, datadir: Path | None = None) -> faust.App:
                 await app.consumer.seek(tp, 0)
             epochs[tp] = epoch
 
+    async def count_then_ack(stream: faust.Stream[bytes], events: list[Any]) -> None:
+        """Write one batch, then acknowledge it: faust commits no offset not yet counted."""
+        new = await asyncio.to_thread(sink.write, LIVE, [event.value for event in events])
+        for event in events:
+            await stream.ack(event)
+        newest = max(record_epoch(list(event.headers.items())) for event in events)
+        await start_again_if_log_replaced({event.message.tp for event in events}, newest)
+        log.debug("batch counted", extra={"events": len(events), "new": new})
+
     @app.agent(topic, name="figures")
     async def figures(stream: faust.StreamT[bytes]) -> None:
-        assert isinstance(stream, faust.Stream)  # StreamT does not declare take_events
-        async for events in stream.take_events(BATCH_EVENTS, within=BATCH_SECONDS):
-            values = [event.value for event in events]
-            new = await asyncio.to_thread(sink.write, LIVE, values)
-            newest = max(record_epoch(list(event.headers.items())) for event in events)
-            replaced = {event.message.tp for event in events}
-            await start_again_if_log_replaced(replaced, newest)
-            log.debug("batch counted", extra={"events": len(values), "new": new})
+        assert isinstance(stream, faust.Stream)  # StreamT does not declare noack_take
+        # One batch is written while faust gathers the next, so the worker's loop and the
+        # database work side by side; acknowledgements stay in order, one batch at a time.
+        writing: asyncio.Task[None] | None = None
+        async for events in stream.noack_take(BATCH_EVENTS, within=BATCH_SECONDS):
+            if writing is not None:
+                await writing
+            writing = asyncio.create_task(count_then_ack(stream, list(events)))
+        if writing is not None:
+            await writing
 
     @app.timer(EPOCH_CHECK_SECONDS)  # type: ignore[untyped-decorator]
     async def follow_broker_epoch() -> None:
