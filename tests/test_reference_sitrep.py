@@ -115,32 +115,35 @@ def sitrep(events: list[dict[str, Any]], at: datetime = T) -> dict[str, Any]:
 # Envelope: keys, `at`, incident, time and duplicates
 
 
+EMPTY_SITREP = {
+    "incident": INCIDENT,
+    "at": "2024-03-10T12:00:00Z",
+    "requests": {
+        "raised_total": 0,
+        "open": 0,
+        "open_by_need": {},
+        "open_by_priority": {},
+        "open_over_72h": 0,
+        "fulfilled_window": 0,
+        "median_hours_to_fulfil": None,
+        "declined_by_reason": {},
+    },
+    "referrals": [],
+    "volunteers": {
+        "registered": 0,
+        "available": 0,
+        "deployed_now": 0,
+        "never_deployed": 0,
+        "minutes_window": 0,
+    },
+    "stock": [],
+    "hubs": [],
+    "partners": [],
+}
+
+
 def test_no_events_gives_every_key_with_empty_figures() -> None:
-    assert sitrep([]) == {
-        "incident": INCIDENT,
-        "at": "2024-03-10T12:00:00Z",
-        "requests": {
-            "raised_total": 0,
-            "open": 0,
-            "open_by_need": {},
-            "open_by_priority": {},
-            "open_over_72h": 0,
-            "fulfilled_window": 0,
-            "median_hours_to_fulfil": None,
-            "declined_by_reason": {},
-        },
-        "referrals": [],
-        "volunteers": {
-            "registered": 0,
-            "available": 0,
-            "deployed_now": 0,
-            "never_deployed": 0,
-            "minutes_window": 0,
-        },
-        "stock": [],
-        "hubs": [],
-        "partners": [],
-    }
+    assert sitrep([]) == EMPTY_SITREP
 
 
 @pytest.mark.parametrize(
