@@ -14,25 +14,29 @@ from infra.topics import ACCEPTED, REJECTED
 @dataclass(frozen=True)
 class Outbox:
     name: str
-    topic: str
-    rows_sql: str  # (tx, seq, key, value) after a (tx, seq) position, oldest first
+    rows_sql: str  # (tx, seq, topic, key, value) after a (tx, seq) position, oldest first
 
 
-def _rows_sql(table: str, key: str, value: str) -> str:
+def _rows_sql(table: str, topic: str, key: str, value: str) -> str:
+    """`topic` is an SQL expression: a row may name its own topic (unprefixed)."""
     return (
-        f"SELECT tx::text, seq, {key}, {value} FROM {table}"
+        f"SELECT tx::text, seq, {topic}, {key}, {value} FROM {table}"
         " WHERE (tx, seq) > (%(tx)s::xid8, %(seq)s)"
         "   AND tx < pg_snapshot_xmin(pg_current_snapshot())"
         " ORDER BY tx, seq LIMIT %(limit)s"
     )
 
 
-EVENTS = Outbox("events", ACCEPTED, _rows_sql("events", "subject", "body::text"))
+def _literal(topic: str) -> str:
+    return f"'{topic}'"
+
+
+EVENTS = Outbox("events", _rows_sql("events", _literal(ACCEPTED), "subject", "body::text"))
 DEAD_LETTERS = Outbox(
     "dead_letters",
-    REJECTED,
     _rows_sql(
         "dead_letters",
+        _literal(REJECTED),
         "coalesce(partner, channel)",
         "json_build_object('received_at', received_at, 'channel', channel,"
         " 'partner', partner, 'status', status, 'problems', problems,"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import psycopg
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from infra.topics import ensure_topics
+from infra.topics import CORE_TOPICS, ensure_topics
 from services.relay.outboxes import OUTBOXES, Outbox
 from services.settings import Settings
 
@@ -86,6 +86,7 @@ class Relay:
         self.clock = clock
         self.state = load_state(conn)
         self._producer: KafkaProducer | None = None
+        self._known_topics: set[str] = set(CORE_TOPICS)
         self._last_probe = clock()
 
     def producer(self) -> KafkaProducer:
@@ -102,7 +103,15 @@ class Relay:
             )
         return self._producer
 
+    def _ensure(self, topics: set[str]) -> None:
+        """Topics named by rows (a partner's inbox) are made the first time they appear."""
+        new = topics - self._known_topics
+        if new:
+            ensure_topics(self.settings, tuple(sorted(new)))
+            self._known_topics |= new
+
     def drop_producer(self) -> None:
+        self._known_topics = set(CORE_TOPICS)
         if self._producer is not None:
             self._producer.close(timeout=1)
             self._producer = None
@@ -124,12 +133,17 @@ class Relay:
         self.conn.commit()
         if not rows:
             return 0
-        topic = self.settings.topic(outbox.topic)
         producer = self.producer()
+        self._ensure({str(topic) for _, _, topic, _, _ in rows})
         headers = [(EPOCH_HEADER, str(self.state.epoch).encode())]
         futures = [
-            producer.send(topic, key=str(key).encode(), value=str(value).encode(), headers=headers)
-            for _, _, key, value in rows
+            producer.send(
+                self.settings.topic(str(topic)),
+                key=str(key).encode(),
+                value=str(value).encode(),
+                headers=headers,
+            )
+            for _, _, topic, key, value in rows
         ]
         producer.flush()
         produced: dict[tuple[str, int], list[int]] = {}
@@ -141,7 +155,7 @@ class Relay:
             return len(rows)
         for tp, offsets in produced.items():
             self.state.last_offsets[tp] = max(offsets)
-        last_tx, last_seq, _, _ = rows[-1]
+        last_tx, last_seq, _, _, _ = rows[-1]
         self.state.positions[outbox.name] = (str(last_tx), int(str(last_seq)))
         save_state(self.conn, self.state)
         return len(rows)
