@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import faust
+import mode.loop
 import psycopg
 from psycopg import errors
 
@@ -123,3 +124,15 @@ def make_app(settings: Settings, name: str, write: Write, datadir: Path | None =
         await start_again_if_log_replaced(set(app.consumer.assignment()), epoch)
 
     return app
+
+
+def run_worker(name: str, write: Write) -> None:
+    """The service's main: one faust worker of `tandem-{name}` until SIGTERM or Ctrl-C."""
+    from services.runtime import start_service
+
+    mode.loop.use("uvloop")  # faust's per-event cost is mostly event-loop work; uvloop trims it
+    settings, _ = start_service(name)
+    app = make_app(settings, name, write)
+    faust.Worker(
+        app, loglevel=settings.log_level, redirect_stdouts=False
+    ).execute_from_commandline()
