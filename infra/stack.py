@@ -46,6 +46,7 @@ def services(port: int) -> tuple[ServiceSpec, ...]:
         ServiceSpec("relay", "services.relay"),
         ServiceSpec("archiver", "services.archiver"),
         ServiceSpec("aggregator", "services.aggregator"),
+        ServiceSpec("router", "services.router"),
     )
 
 

@@ -43,4 +43,9 @@ DEAD_LETTERS = Outbox(
         " 'payload_base64', encode(payload, 'base64'))::text",
     ),
 )
-OUTBOXES = (EVENTS, DEAD_LETTERS)
+# What the router shared with each partner, to that partner's own topic, keyed by subject.
+INBOXES = Outbox(
+    "inbox",
+    _rows_sql("inbox", "'partner.' || recipient || '.inbox'", "event->>'subject'", "event::text"),
+)
+OUTBOXES = (EVENTS, DEAD_LETTERS, INBOXES)

@@ -1,0 +1,208 @@
+"""The sharing decision, called directly: agreements, referrals, what goes to whom.
+
+The builders here make valid wire events and agreements for the other sharing tests too."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from schemas import event_to_obj, parse_event_obj
+from schemas.ids import ID_PATTERN
+from services.sharing.agreements import Agreement, Terms
+from services.sharing.decide import Share, agreement_shares, decide
+from services.sharing.referrals import Referral
+
+KEY = bytes(range(32))
+T0 = datetime(2020, 3, 23, 10, 0, tzinfo=UTC)
+NOW = datetime(2020, 4, 1, 12, 0, tzinfo=UTC)
+FOODBANK, COUNCIL, MUTUAL_AID, AGE_UK = "kingston-foodbank", "rbk-council", "mutual-aid", "age-uk"
+RAISED = "resilience.request.raised.v1"
+REFERRED = "resilience.request.referred.v1"
+
+RAISED_DATA = {
+    "need": "food",
+    "priority": "urgent",
+    "area": "kingston-town",
+    "household_size": 3,
+    "shielding": True,
+    "channel": "helpline",
+    "person_ref": "kfb-p-4411",
+}
+
+
+def wire_event(
+    kind: str, event_id: str, partner: str, minute: int, data: dict[str, Any], subject: str
+) -> dict[str, Any]:
+    """A valid event as the gateway accepted it (the canonical wire form)."""
+    obj = {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": f"/orgs/{partner}/crm",
+        "type": f"resilience.{kind}.v1",
+        "time": (T0 + timedelta(minutes=minute)).isoformat().replace("+00:00", "Z"),
+        "subject": subject,
+        "partner": partner,
+        "incident": "covid-2020",
+        "data": data,
+    }
+    return event_to_obj(parse_event_obj(obj))
+
+
+def request_event(
+    step: str, event_id: str, partner: str, minute: int, request_id: str = "req-1", **data: Any
+) -> dict[str, Any]:
+    """A request lifecycle event; `raised` gets RAISED_DATA unless fields are given."""
+    payload = {**(RAISED_DATA if step == "raised" and not data else {}), **data}
+    return wire_event(
+        f"request.{step}",
+        event_id,
+        partner,
+        minute,
+        {"request_id": request_id, **payload},
+        request_id,
+    )
+
+
+def stock_event(event_id: str, partner: str, minute: int = 0) -> dict[str, Any]:
+    data = {"hub_id": "hub-1", "item": "tinned", "quantity": 40, "from": "donation"}
+    return wire_event("stock.received", event_id, partner, minute, data, "hub-1")
+
+
+def agreement(
+    agreement_id: str = "dsa-1",
+    *,
+    from_partner: str = FOODBANK,
+    to_partner: str = COUNCIL,
+    types: tuple[str, ...] = (RAISED,),
+    fields: tuple[str, ...] = ("request_id", "need", "area"),
+    pseudonymise: bool = False,
+    created_at: datetime = T0 - timedelta(days=30),
+    revoked_at: datetime | None = None,
+) -> Agreement:
+    terms = Terms(
+        from_partner,
+        to_partner,
+        types,
+        fields,
+        "plan food deliveries",
+        pseudonymise,
+        date(2020, 3, 1),
+        date(2020, 9, 1),
+    )
+    return Agreement(agreement_id, terms, created_at, revoked_at)
+
+
+def shared(shares: list[Share]) -> set[tuple[str, str]]:
+    return {(s.recipient, s.event["id"]) for s in shares}
+
+
+def test_nothing_is_shared_without_an_agreement_or_referral() -> None:
+    raised = request_event("raised", "e-1", FOODBANK, 0)
+    assert decide(raised, [], [], KEY, NOW) == []
+    assert decide(stock_event("s-1", FOODBANK), [], [], KEY, NOW) == []
+
+
+def test_an_agreement_covers_only_its_provider_and_types() -> None:
+    council_raised = request_event("raised", "e-1", COUNCIL, 0)
+    other_type = stock_event("s-1", FOODBANK)
+    assert decide(council_raised, [agreement()], [], KEY, NOW) == []
+    assert decide(other_type, [agreement()], [], KEY, NOW) == []
+
+
+def test_the_recipient_gets_exactly_the_agreed_fields_and_the_envelope() -> None:
+    raised = request_event("raised", "e-1", FOODBANK, 0)
+    (share,) = decide(raised, [agreement()], [raised], KEY, NOW)
+    assert share.recipient == COUNCIL and share.basis == "dsa-1"
+    assert share.request_id == "req-1"
+    assert share.event == {
+        **{k: v for k, v in raised.items() if k != "data"},
+        "data": {"request_id": "req-1", "need": "food", "area": "kingston-town"},
+    }
+
+
+def test_unknown_keys_never_leak() -> None:
+    raised = request_event("raised", "e-1", FOODBANK, 0)
+    smuggled = {
+        **raised,
+        "name": "Jane Doe",
+        "phone": "020 7946 0000",
+        "data": {**raised["data"], "address": "1 High St", "notes": "lives alone"},
+    }
+    (share,) = decide(smuggled, [agreement(fields=("request_id", "need"))], [], KEY, NOW)
+    assert share.event["data"] == {"request_id": "req-1", "need": "food"}
+    assert "name" not in share.event and "phone" not in share.event
+
+
+def test_person_ref_goes_only_as_the_recipients_pseudonym() -> None:
+    raised = request_event("raised", "e-1", FOODBANK, 0)
+    (plain,) = decide(raised, [agreement()], [], KEY, NOW)
+    assert "person_ref" not in plain.event["data"]
+    (pseudonymised,) = decide(raised, [agreement(pseudonymise=True)], [], KEY, NOW)
+    person = pseudonymised.event["data"]["person_ref"]
+    assert person != "kfb-p-4411" and re.fullmatch(ID_PATTERN, person)
+
+
+def test_revocation_stops_sharing_for_events_processed_after_it() -> None:
+    revoked_at = NOW
+    revoked = agreement(revoked_at=revoked_at)
+    raised = request_event("raised", "e-1", FOODBANK, 0)
+    before = revoked_at - timedelta(seconds=1)
+    assert shared(decide(raised, [revoked], [], KEY, before)) == {(COUNCIL, "e-1")}
+    assert decide(raised, [revoked], [], KEY, revoked_at) == []
+    assert decide(raised, [revoked], [], KEY, revoked_at + timedelta(days=1)) == []
+
+
+def test_an_agreement_not_yet_started_shares_nothing() -> None:
+    later = agreement(created_at=NOW + timedelta(hours=1))
+    assert decide(request_event("raised", "e-1", FOODBANK, 0), [later], [], KEY, NOW) == []
+
+
+def test_each_recipient_gets_the_event_once_under_the_lowest_agreement_id() -> None:
+    raised = request_event("raised", "e-1", FOODBANK, 0)
+    narrow = agreement("dsa-a", fields=("request_id",))
+    wide = agreement("dsa-b")
+    other = agreement("dsa-c", to_partner=AGE_UK, fields=("request_id", "priority"))
+    shares = decide(raised, [wide, other, narrow], [], KEY, NOW)
+    assert [(s.recipient, s.basis) for s in shares] == [(COUNCIL, "dsa-a"), (AGE_UK, "dsa-c")]
+    assert shares[1].event["data"] == {"request_id": "req-1", "priority": "urgent"}
+
+
+def test_nothing_goes_back_to_its_publisher() -> None:
+    referral = request_event("referred", "e-2", COUNCIL, 5, to_partner=COUNCIL)
+    raised = request_event("raised", "e-1", COUNCIL, 0)
+    assert decide(referral, [], [raised], KEY, NOW) == []
+
+
+def test_a_referral_shares_the_lifecycle_with_every_field_and_a_pseudonym() -> None:
+    raised = request_event("raised", "e-1", FOODBANK, 0)
+    referral = request_event("referred", "e-2", FOODBANK, 5, to_partner=MUTUAL_AID)
+    shares = decide(referral, [], [raised], KEY, NOW)
+    assert shared(shares) == {(MUTUAL_AID, "e-1"), (MUTUAL_AID, "e-2")}
+    basis = Referral(
+        "/orgs/kingston-foodbank/crm", "e-2", FOODBANK, MUTUAL_AID, T0 + timedelta(minutes=5)
+    )
+    assert {s.basis for s in shares} == {basis}
+    raised_share = next(s for s in shares if s.event["id"] == "e-1")
+    person = raised_share.event["data"].pop("person_ref")
+    assert raised_share.event["data"] == {
+        k: v for k, v in raised["data"].items() if k != "person_ref"
+    }
+    assert person.startswith("pp-")
+
+
+def test_a_referral_share_wins_over_an_agreement_share_of_the_same_event() -> None:
+    raised = request_event("raised", "e-1", FOODBANK, 0)
+    referral = request_event("referred", "e-2", FOODBANK, 5, to_partner=COUNCIL)
+    shares = decide(raised, [agreement()], [raised, referral], KEY, NOW)
+    by_event = {s.event["id"]: s for s in shares}
+    assert isinstance(by_event["e-1"].basis, Referral)
+    assert by_event["e-1"].event["data"]["household_size"] == 3
+
+
+def test_fields_are_named_as_on_the_wire() -> None:
+    stock = agreement(types=("resilience.stock.received.v1",), fields=("hub_id", "from"))
+    (share,) = agreement_shares(stock_event("s-1", FOODBANK), [stock], KEY, NOW)
+    assert share.event["data"] == {"hub_id": "hub-1", "from": "donation"}
+    assert share.request_id is None
