@@ -14,6 +14,7 @@ TANDEM_SERVICES = {
     "relay": ["python", "-m", "services.relay"],
     "archiver": ["python", "-m", "services.archiver"],
     "aggregator": ["python", "-m", "services.aggregator"],
+    "router": ["python", "-m", "services.router"],
 }
 
 
