@@ -17,7 +17,16 @@ from dashboards.panels import (
     tandem_dashboard,
     time_series_panel,
 )
-from dashboards.sitrep_sql import AT, CAPACITY, PARTNER_ACTIVITY, over_section, scope, section
+from dashboards.sitrep_sql import (
+    AT,
+    CAPACITY,
+    INCIDENT,
+    PARTNER_ACTIVITY,
+    RUN,
+    over_section,
+    scope,
+    section,
+)
 
 UID = "tandem-partnership"
 
@@ -110,6 +119,28 @@ ORDER BY 1
 
 # Each partner's capacity as reported whatever the need: its state at the start of the range,
 # then every report in it. Statuses are numbered for the state timeline.
+# Agreements between the partners of the incident as they stand today (governance is about
+# now, whatever the range), not revoked, soonest review first. The statuses are the agreements'
+# own rules (services/sharing/agreements.py): scheduled until their start (UK time) and their
+# making, due for review from the review date.
+AGREEMENTS_DUE = f"""
+SELECT a.id AS agreement, a.from_partner AS "from", a.to_partner AS "to", a.purpose,
+       a.review_by AS "review by",
+       a.review_by - (now() AT TIME ZONE 'Europe/London')::date AS "days to review",
+       CASE WHEN now() < greatest(a.created_at, a.starts::timestamp AT TIME ZONE 'Europe/London')
+                THEN 'scheduled'
+            WHEN a.review_by <= (now() AT TIME ZONE 'Europe/London')::date
+                THEN 'due for review'
+            ELSE 'in force' END AS status
+FROM sharing_agreements a
+LEFT JOIN sharing_agreement_revocations r ON r.agreement_id = a.id AND r.revoked_at <= now()
+WHERE r.agreement_id IS NULL
+  AND a.from_partner IN (SELECT DISTINCT partner FROM counted_events
+                         WHERE run = {RUN} AND incident = {INCIDENT})
+ORDER BY a.review_by, a.id
+""".strip()
+AGREEMENT_COLOURS = {"due for review": "orange", "in force": "green", "scheduled": "blue"}
+
 CAPACITY_THROUGH_TIME = f"""
 SELECT $__time(reported), partner AS metric,
        {status_number("status", CAPACITY_COLOURS)} AS value
@@ -191,6 +222,17 @@ def dashboard() -> Dashboard:
                     description="Each partner's latest capacity report, whatever the need:"
                     " normal, stretched or overwhelmed.",
                     colours=CAPACITY_COLOURS,
+                )
+            ],
+            [
+                table_panel(
+                    "Data-sharing agreements by review date",
+                    AGREEMENTS_DUE,
+                    description="Agreements between this incident's partners as they stand today,"
+                    " soonest review first; those past their review date are due for review.",
+                    width=24,
+                    height=8,
+                    colours=AGREEMENT_COLOURS,
                 )
             ],
         ],

@@ -25,6 +25,9 @@ from dashboards.panels import (
 from dashboards.sitrep_sql import HEADLINES
 from services.aggregator.figures_writer import apply_batch
 from services.figures.sitrep import Sitrep, sitrep
+from services.partners import Partner, add_partner
+from services.sharing.agreements import Terms
+from services.sharing.store import add_agreement
 from services.simulate import build
 from tests.servers import with_database
 from tests.test_reference_sitrep import event, raised
@@ -59,11 +62,32 @@ def conn(server_url: str, template_db: str) -> Iterator[Connection]:
                 for first in range(0, len(events), 5000):
                     apply_batch(connection, run, events[first : first + 5000])
                     connection.commit()
+            agree_between_demo_partners(connection)
             yield connection
             connection.rollback()
     finally:
         with psycopg.connect(server_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def agree_between_demo_partners(conn: Connection) -> None:
+    """An agreement in force, for the partnership dashboard's review panel."""
+    for partner in DEMO.partners:
+        add_partner(conn, Partner(partner.id, partner.name))
+    council, foodbank = DEMO.partners[0].id, DEMO.partners[1].id
+    add_agreement(
+        conn,
+        Terms(
+            council,
+            foodbank,
+            ("resilience.request.raised.v1",),
+            ("request_id", "need"),
+            "food parcels",
+            False,
+            START.date(),
+            (START + timedelta(days=30)).date(),
+        ),
+    )
 
 
 def query(
