@@ -1,0 +1,78 @@
+"""Running the platform: `tandem up`, `tandem partner add`, `tandem simulate`."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+
+from services.cli.common import fail, settings_for
+
+partner_app = typer.Typer(no_args_is_help=True, help="Partner organisations and their tokens.")
+
+
+def up(
+    no_demo: Annotated[bool, typer.Option("--no-demo", help="Do not stream the demo.")] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="Where data is kept.")] = None,
+    port: Annotated[int, typer.Option(help="The gateway's port.")] = 8080,
+    demo_speed: Annotated[
+        float, typer.Option(help="Scenario seconds per wall-clock second for the demo.")
+    ] = 3600.0,
+) -> None:
+    """Start the whole platform (what `make run` runs) until Ctrl-C."""
+    from infra.stack import StackOptions, run
+    from services import logs
+
+    settings = settings_for(data_dir)
+    logs.configure("tandem-up", settings.log_level)
+    options = StackOptions(settings.data_dir, port, not no_demo, demo_speed)
+    try:
+        run(options, settings, typer.echo)
+    except (RuntimeError, TimeoutError, OSError) as exc:
+        raise fail(f"could not start: {exc}") from None
+
+
+@partner_app.command("add")
+def partner_add(
+    partner_id: Annotated[str, typer.Argument(metavar="ID", help="e.g. kingston-foodbank")],
+    name: Annotated[str, typer.Option(help="The organisation's name.")],
+) -> None:
+    """Register a partner; print its token once, alone on the last line."""
+    from schemas.ids import ID_PATTERN
+    from services.database import connect
+    from services.partners import Partner, PartnerExists, add_partner
+
+    if not re.fullmatch(ID_PATTERN, partner_id):
+        raise fail(f"partner id {partner_id!r} must match {ID_PATTERN}")
+    settings = settings_for()
+    try:
+        with connect(settings) as conn:
+            token = add_partner(conn, Partner(partner_id, name))
+    except (PartnerExists, RuntimeError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"partner {partner_id} added. Its token is shown once; keep it secret:")
+    typer.echo(token)
+
+
+def simulate(
+    scenario: Annotated[str, typer.Option(help="Scenario name, e.g. kingston-2020.")],
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same events.")] = 2020,
+    out: Annotated[Path | None, typer.Option(help="NDJSON file (default: stdout).")] = None,
+) -> None:
+    """Generate a synthetic incident (the demo data) as NDJSON CloudEvents."""
+    from services.simulate import UnknownScenarioError, build
+
+    try:
+        generated = build(scenario, seed)
+    except UnknownScenarioError as exc:
+        raise fail(str(exc)) from None
+    lines = b"".join(orjson.dumps(event) + b"\n" for event in generated.events)
+    if out is None:
+        sys.stdout.buffer.write(lines)
+    else:
+        out.write_bytes(lines)
+        typer.echo(f"{len(generated.events)} events of {generated.incident} written to {out}")
