@@ -11,18 +11,44 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from datetime import datetime
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import psycopg
 
 from services.client import Publisher
 from services.database import connect
 from services.partners import Partner, PartnerExists, add_partner, issue_token
 from services.settings import Settings
+from services.sharing.agreements import Terms
+from services.sharing.store import AgreementError, add_agreement
 from services.simulate import Scenario
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.25
+
+
+# The demo's data-sharing: the council refers food to the foodbank, which reports back.
+DEMO_AGREEMENTS = (
+    (
+        "rbk-council",
+        "kingston-foodbank",
+        ("resilience.request.raised.v1", "resilience.request.triaged.v1"),
+        ("request_id", "need", "priority", "area", "household_size"),
+        "Food parcels for residents who call the council helpline",
+        True,
+    ),
+    (
+        "kingston-foodbank",
+        "rbk-council",
+        ("resilience.request.fulfilled.v1", "resilience.stock.counted.v1"),
+        ("request_id", "hub_id", "item", "quantity"),
+        "The council sees food requests fulfilled and stock at the hubs",
+        False,
+    ),
+)
 
 
 def partner_tokens(settings: Settings, scenario: Scenario) -> dict[str, str]:
@@ -34,7 +60,27 @@ def partner_tokens(settings: Settings, scenario: Scenario) -> dict[str, str]:
             except PartnerExists:
                 with conn.transaction():
                     tokens[partner.id] = issue_token(conn, partner.id)
+        agree_demo_sharing(conn, {p.id for p in scenario.partners})
     return tokens
+
+
+def agree_demo_sharing(conn: psycopg.Connection[Any], partners: set[str]) -> None:
+    """The demo's agreements, once: a second start finds them in force and keeps them."""
+    today = datetime.now(UTC).date()
+    for provider, recipient, types, fields, purpose, pseudonymise in DEMO_AGREEMENTS:
+        if {provider, recipient} <= partners:
+            terms = Terms(
+                provider,
+                recipient,
+                types,
+                fields,
+                purpose,
+                pseudonymise,
+                today,
+                today + timedelta(days=90),
+            )
+            with suppress(AgreementError):
+                add_agreement(conn, terms)
 
 
 def stream(settings: Settings, scenario: Scenario, speed: float, stop: threading.Event) -> None:
