@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     max_waiting_events: int = Field(
         default=50_000, ge=1, validation_alias="TANDEM_MAX_WAITING_EVENTS"
     )
+    partner_events_per_second: float = Field(
+        default=10_000, gt=0, validation_alias="TANDEM_PARTNER_EVENTS_PER_SECOND"
+    )
+    partner_burst_events: float = Field(
+        default=200_000, gt=0, validation_alias="TANDEM_PARTNER_BURST_EVENTS"
+    )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("TANDEM_LOG_LEVEL"))
 
     @classmethod

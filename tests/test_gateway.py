@@ -175,3 +175,27 @@ def test_health_readiness_metrics_and_docs(gateway: Gateway) -> None:
     assert accepted_metric(gateway) == before + 2
     assert httpx.get(f"{gateway.url}/docs").status_code == 200
     assert "/v1/events" in httpx.get(f"{gateway.url}/openapi.json").json()["paths"]
+
+
+def test_a_partner_over_its_rate_limit_gets_429_with_retry_after_others_do_not(
+    settings: Settings,
+) -> None:
+    limited = settings.model_copy(
+        update={"partner_events_per_second": 1.0, "partner_burst_events": 3.0}
+    )
+    with psycopg.connect(limited.database_url) as conn:
+        token = add_partner(conn, Partner("kingston-foodbank", "Kingston Foodbank"))
+        other = add_partner(conn, Partner("rbk-council", "Council"))
+    with running_gateway(limited) as url:
+        gateway = Gateway(url, token, other, str(limited.database_url))
+        assert gateway.post([sample_event(n) for n in range(3)]).status_code == 202
+        refused = gateway.post([sample_event(n) for n in range(3, 5)])
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        council_event = {
+            **sample_event(9),
+            "partner": "rbk-council",
+            "source": "/orgs/rbk-council/stock-sheet",
+        }
+        assert gateway.post([council_event], token=other).status_code == 202
+        assert gateway.stored_ids() == ["e-0", "e-1", "e-2", "e-9"]

@@ -25,20 +25,27 @@ from services.gateway.event_store import (
     StoreUnavailable,
     prepare_connection,
 )
+from services.gateway.rate_limits import RateLimits, retry_after
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
-RETRY_AFTER_SECONDS = "1"
 BODY_READ_SECONDS = 30.0
 
 
 class Refused(Exception):
-    def __init__(self, status: int, error: str, problems: Sequence[Problem] = ()) -> None:
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        problems: Sequence[Problem] = (),
+        retry: float = 1.0,
+    ) -> None:
         super().__init__(error)
         self.status = status
         self.error = error
         self.problems = list(problems)
+        self.retry = retry
 
 
 def stored(event: Event) -> StoredEvent:
@@ -88,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.pool = pool
         app.state.auth = Authenticator(pool)
         app.state.store = EventStore(pool, max_waiting_events=settings.max_waiting_events)
+        app.state.rate_limits = RateLimits(
+            settings.partner_events_per_second, settings.partner_burst_events
+        )
         try:
             yield
         finally:
@@ -106,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
         metrics.REQUESTS_REJECTED.labels(str(exc.status)).inc()
-        headers = {"Retry-After": RETRY_AFTER_SECONDS} if exc.status in (429, 503) else None
+        headers = {"Retry-After": retry_after(exc.retry)} if exc.status in (429, 503) else None
         return JSONResponse(
             {"error": exc.error, "problems": dead_letters.problems_json(exc.problems)},
             status_code=exc.status,
@@ -144,6 +154,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 payload=raw,
             )
             raise
+        limits: RateLimits = request.app.state.rate_limits
+        wait = limits.take(partner_id, len(events))
+        if wait:
+            raise Refused(429, f"over {partner_id}'s rate limit; retry later", retry=wait)
         store: EventStore = request.app.state.store
         try:
             new = await store.append([stored(e) for e in events])
