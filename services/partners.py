@@ -61,6 +61,33 @@ def issue_token(conn: psycopg.Connection[tuple[object, ...]], partner_id: str) -
     return f"{TOKEN_PREFIX}_{token_id}_{secret}"
 
 
+class UnknownPartner(LookupError):
+    pass
+
+
+def rotate_token(
+    conn: psycopg.Connection[tuple[object, ...]], partner_id: str, keep_old: bool = False
+) -> str:
+    """A new token for the partner; its other tokens stop working unless `keep_old`."""
+    with conn.transaction():
+        if conn.execute("SELECT 1 FROM partners WHERE id = %s", (partner_id,)).fetchone() is None:
+            raise UnknownPartner(f"no partner {partner_id!r}")
+        if not keep_old:
+            revoke_tokens(conn, partner_id)
+        return issue_token(conn, partner_id)
+
+
+def revoke_tokens(conn: psycopg.Connection[tuple[object, ...]], partner_id: str) -> int:
+    """Revoke every token of the partner; return how many were in use."""
+    with conn.transaction():
+        cursor = conn.execute(
+            "UPDATE partner_tokens SET revoked_at = now()"
+            " WHERE partner = %s AND revoked_at IS NULL",
+            (partner_id,),
+        )
+        return cursor.rowcount
+
+
 TOKEN_LOOKUP_SQL = (
     "SELECT partner, salt, hash FROM partner_tokens WHERE token_id = %s AND revoked_at IS NULL"
 )

@@ -97,3 +97,9 @@ def test_shared_events_reach_the_feed_and_the_inbox_topic_minimised(
 
         on_topic = dict(read_topic(settings, f"partner.{FOODBANK}.inbox", 2))
         assert on_topic[b"r1"] == event  # keyed by subject, the same minimised event
+
+    with running_gateway(settings) as restarted:  # the cursor outlives the gateway
+        assert [e["id"] for e in feed(restarted, foodbank, page["cursor"])["events"]] == [
+            "raised-2"
+        ]
+        assert feed(restarted, charity, page["cursor"])["events"] == []

@@ -58,6 +58,40 @@ def partner_add(
     typer.echo(token)
 
 
+@partner_app.command("rotate")
+def partner_rotate(
+    partner_id: Annotated[str, typer.Argument(metavar="ID")],
+    keep_old: Annotated[
+        bool, typer.Option("--keep-old", help="Keep the old tokens working too (a handover).")
+    ] = False,
+) -> None:
+    """Issue a new token (alone on the last line); the old ones stop working within seconds."""
+    from services.database import connect
+    from services.partners import UnknownPartner, rotate_token
+
+    try:
+        with connect(settings_for()) as conn:
+            token = rotate_token(conn, partner_id, keep_old)
+    except (UnknownPartner, RuntimeError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"new token for {partner_id}. It is shown once; keep it secret:")
+    typer.echo(token)
+
+
+@partner_app.command("revoke")
+def partner_revoke(partner_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Revoke every token of a partner: its systems can no longer publish or read."""
+    from services.database import connect
+    from services.partners import revoke_tokens
+
+    try:
+        with connect(settings_for()) as conn:
+            count = revoke_tokens(conn, partner_id)
+    except RuntimeError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"{count} token(s) of {partner_id} revoked")
+
+
 def simulate(
     scenario: Annotated[str, typer.Option(help="Scenario name, e.g. kingston-2020.")],
     seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same events.")] = 2020,
