@@ -72,3 +72,17 @@ def test_every_service_has_a_healthcheck_or_runs_once() -> None:
             assert service["restart"] == "no"
             continue
         assert service["healthcheck"]["test"], name
+
+
+def test_partners_reach_kafka_only_through_scram_and_acls() -> None:
+    kafka = services()["kafka"]
+    env = kafka["environment"]
+    protocols = dict(p.split(":") for p in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    assert protocols["PARTNERS"] == "SASL_PLAINTEXT"
+    assert env["KAFKA_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert "./kafka:/opt/tandem-kafka:ro" in kafka["volumes"]
+    grant = (ROOT / "infra" / "kafka" / "grant-partner.sh").read_text()
+    assert "partner.${partner}.inbox" in grant and "events.inbound" in grant
+    assert "--operation Write" in grant and "SCRAM-SHA-512" in grant

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import yaml
 
 from dashboards.alerts import RULES
@@ -65,4 +66,34 @@ def test_the_alert_rules_are_in_grafanas_file_format() -> None:
 def test_the_postgres_init_script_is_executable() -> None:
     script = Path(PROVISIONING_DIR.parent / "postgres-init" / "10-grafana-reader.sh")
     assert script.stat().st_mode & 0o111
-    assert "GRANT SELECT" in script.read_text()
+    assert "IN ROLE tandem_figures_reader" in script.read_text()
+
+
+def test_grafanas_role_reads_figures_and_nothing_that_holds_people(database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+
+        def can_read(table: str) -> bool:
+            row = conn.execute(
+                "SELECT has_table_privilege('tandem_figures_reader', %s, 'SELECT')", (table,)
+            ).fetchone()
+            return bool(row and row[0])
+
+        for figures in (
+            "request_timeline",
+            "hourly_figures",
+            "stock_events",
+            "exercise_injects",
+            "sharing_agreements",
+        ):
+            assert can_read(figures), figures
+        for private in (
+            "events",
+            "archive",
+            "dead_letters",
+            "inbox",
+            "sharing_request_events",
+            "sharing_audit",
+            "partner_tokens",
+            "sharing_private.sharing_secret",
+        ):
+            assert not can_read(private), private

@@ -1,12 +1,11 @@
 #!/bin/sh
 # Run once by the postgres image on an empty data directory: a login for Grafana that can read
-# the figures (every table the owner creates later, i.e. the migrations) and write nothing.
+# the figures and nothing else. Its privileges come from the role `tandem_figures_reader`, to
+# which the migrations (0006_figures_reader.sql) grant SELECT on the figures tables only.
 set -eu
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
      -v reader="$TANDEM_PG_USER" -v password="$TANDEM_PG_PASSWORD" <<'SQL'
-CREATE ROLE :"reader" LOGIN PASSWORD :'password';
+CREATE ROLE tandem_figures_reader NOLOGIN;
+CREATE ROLE :"reader" LOGIN PASSWORD :'password' IN ROLE tandem_figures_reader;
 GRANT CONNECT ON DATABASE :"DBNAME" TO :"reader";
-GRANT USAGE ON SCHEMA public TO :"reader";
-GRANT SELECT ON ALL TABLES IN SCHEMA public TO :"reader";
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO :"reader";
 SQL
