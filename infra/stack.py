@@ -187,6 +187,8 @@ def banner(settings: Settings, stack: Stack) -> str:
         f"  database    {settings.database_url}",
         f"  broker      {settings.kafka_bootstrap}",
         f"  logs        {stack.data_dir / 'logs'}/",
+        "  dashboards  dashboards/json/ and infra/grafana/provisioning/ for a Grafana to mount,"
+        " or `tandem dashboards push --url URL --token TOKEN`",
         f"  data        {stack.data_dir}/   (kept between runs)",
         "Press Ctrl-C to stop.",
     ]
