@@ -18,10 +18,6 @@ REJECTED = "events.rejected"
 CORE_TOPICS = (INBOUND, ACCEPTED, REJECTED)
 
 
-def partner_inbox(partner: str) -> str:
-    return f"partner.{partner}.inbox"
-
-
 def ensure_topics(settings: Settings, names: tuple[str, ...] = CORE_TOPICS) -> list[str]:
     """Create whichever of `names` (unprefixed) the broker lacks; return those created."""
     admin = KafkaAdminClient(

@@ -17,6 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
 from services.gateway.authenticated import Partner
+from services.sharing.store import READ_INBOX_SQL, InboxEntry
 
 router = APIRouter()
 
@@ -31,9 +32,10 @@ class Feed(BaseModel):
 
 async def _page(pool: AsyncConnectionPool, partner: str, after: int, limit: int) -> Feed:
     async with pool.connection() as conn:
-        rows = await (await conn.execute(FEED_SQL, (partner, after, limit))).fetchall()
-    cursor = str(rows[-1][0]) if rows else str(after)
-    return Feed(events=[row[1] for row in rows], cursor=cursor)
+        rows = await (await conn.execute(READ_INBOX_SQL, (partner, after, limit))).fetchall()
+    entries = [InboxEntry(*row) for row in rows]
+    cursor = str(entries[-1].seq) if entries else str(after)
+    return Feed(events=[entry.event for entry in entries], cursor=cursor)
 
 
 @router.get(

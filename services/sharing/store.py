@@ -280,11 +280,13 @@ def _decoded(event: Event) -> dict[str, Any]:
     return dict(event)
 
 
+READ_INBOX_SQL = (
+    "SELECT recipient, seq, event, shared_at FROM inbox"
+    " WHERE recipient = %s AND seq > %s ORDER BY seq LIMIT %s"
+)
+
+
 def read_inbox(conn: Conn, recipient: str, after: int = 0, limit: int = 1000) -> list[InboxEntry]:
     """What `recipient` was given after feed position `after`, in order, at most `limit`."""
-    rows = conn.execute(
-        "SELECT recipient, seq, event, shared_at FROM inbox"
-        " WHERE recipient = %s AND seq > %s ORDER BY seq LIMIT %s",
-        (recipient, after, limit),
-    ).fetchall()
+    rows = conn.execute(READ_INBOX_SQL, (recipient, after, limit)).fetchall()
     return [InboxEntry(*row) for row in rows]
