@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,14 +13,11 @@ import psycopg
 from services.partners import Partner, add_partner
 from services.settings import Settings
 from tests.events_store import sample_event
-from tests.servers import running_gateway
-
-TANDEM = str(Path(sys.executable).with_name("tandem"))
+from tests.servers import run_tandem, running_gateway
 
 
 def tandem(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": str(settings.database_url)}
-    return subprocess.run([TANDEM, *args], capture_output=True, text=True, env=env, timeout=60)
+    return run_tandem({"DATABASE_URL": str(settings.database_url)}, *args)
 
 
 def publish(settings: Settings, token: str, n: int) -> int:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,9 +11,9 @@ import psycopg
 import pytest
 
 from services.sharing.store import share_batch
+from tests.servers import run_tandem
 from tests.test_sharing_decide import COUNCIL, FOODBANK, MUTUAL_AID, RAISED, request_event
 
-TANDEM = str(Path(sys.executable).with_name("tandem"))
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 ADD = (
     "agreement",
@@ -47,8 +45,7 @@ def tandem(database_url: str, tmp_path: Path) -> Runner:
         )
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "DATABASE_URL": database_url, "TANDEM_DATA_DIR": str(tmp_path)}
-        return subprocess.run([TANDEM, *args], capture_output=True, text=True, env=env, timeout=60)
+        return run_tandem({"DATABASE_URL": database_url, "TANDEM_DATA_DIR": str(tmp_path)}, *args)
 
     return run
 
@@ -160,10 +157,6 @@ def test_audit_says_who_received_what_under_which_basis(tandem: Runner, database
 
 
 def test_without_a_database_the_commands_fail_in_one_line(tmp_path: Path) -> None:
-    env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path)}
-    env.pop("DATABASE_URL", None)
+    env = {"TANDEM_DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
     for args in (ADD, ("agreement", "list"), ("audit", "--partner", FOODBANK)):
-        result = subprocess.run(
-            [TANDEM, *args], capture_output=True, text=True, env=env, timeout=60
-        )
-        refused(result, "no database")
+        refused(run_tandem(env, *args), "no database")

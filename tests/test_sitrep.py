@@ -4,10 +4,8 @@ report comes out of SQL, and it must equal both hand-worked numbers and the refe
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -25,7 +23,7 @@ from services.partners import Partner, add_partner
 from services.settings import Settings
 from services.simulate import build
 from tests.reference.sitrep import reference_sitrep
-from tests.servers import running_gateway
+from tests.servers import run_tandem, running_gateway
 from tests.test_reference_sitrep import (
     EMPTY_SITREP,
     INCIDENT,
@@ -43,7 +41,6 @@ from tests.test_reference_sitrep import (
     volunteer,
 )
 
-TANDEM = str(Path(sys.executable).with_name("tandem"))
 MICROSECOND = timedelta(microseconds=1)
 
 Events = list[dict[str, Any]]
@@ -558,8 +555,7 @@ def test_markdown_says_none_for_an_empty_section() -> None:
 
 
 def tandem(database_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "TANDEM_DATA_DIR": str(tmp_path)}
-    return subprocess.run([TANDEM, *args], capture_output=True, text=True, env=env, timeout=60)
+    return run_tandem({"DATABASE_URL": database_url, "TANDEM_DATA_DIR": str(tmp_path)}, *args)
 
 
 def test_the_command_prints_the_functions_report(

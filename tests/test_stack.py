@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,9 +16,7 @@ import psycopg
 
 from infra.broker import free_port
 from tests.events_store import sample_event
-from tests.servers import wait_for
-
-TANDEM = str(Path(sys.executable).with_name("tandem"))
+from tests.servers import TANDEM, run_tandem, wait_for
 
 
 def start(data_dir: Path, port: int, out: Path) -> subprocess.Popen[bytes]:
@@ -40,9 +37,7 @@ def stop(process: subprocess.Popen[bytes]) -> float:
 
 
 def tandem(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TANDEM_DATA_DIR": str(data_dir)}
-    env.pop("DATABASE_URL", None)
-    return subprocess.run([TANDEM, *args], capture_output=True, text=True, env=env, timeout=60)
+    return run_tandem({"TANDEM_DATA_DIR": str(data_dir), "DATABASE_URL": ""}, *args)
 
 
 def test_up_publish_stop_and_up_again(tmp_path: Path) -> None:
