@@ -98,14 +98,7 @@ class Stack:
         )
         migrate(database_url)
         ensure_topics(self.settings)
-        env = {
-            "DATABASE_URL": database_url,
-            "KAFKA_BOOTSTRAP": bootstrap,
-            "TANDEM_DATA_DIR": str(self.data_dir),
-            "TANDEM_GATEWAY_URL": gateway_url,
-            "TANDEM_TOPIC_PREFIX": self.settings.topic_prefix,
-        }
-        self.supervisor = Supervisor(self.data_dir / "logs", env)
+        self.supervisor = Supervisor(self.data_dir / "logs", self.settings.child_env())
         for spec in services(self.options.port):
             self.supervisor.start(spec)
         supervisor = self.supervisor

@@ -18,6 +18,11 @@ REJECTED = "events.rejected"
 CORE_TOPICS = (INBOUND, ACCEPTED, REJECTED)
 
 
+def exercise_topic(run: str) -> str:
+    """An exercise run's events: replayed, added by injects, published by its participants."""
+    return f"exercise.{run}.events"
+
+
 def ensure_topics(settings: Settings, names: tuple[str, ...] = CORE_TOPICS) -> list[str]:
     """Create whichever of `names` (unprefixed) the broker lacks; return those created."""
     admin = KafkaAdminClient(

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     partner_burst_events: float = Field(
         default=200_000, gt=0, validation_alias="TANDEM_PARTNER_BURST_EVENTS"
     )
+    exercise_run: str | None = Field(default=None, validation_alias="TANDEM_EXERCISE_RUN")
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("TANDEM_LOG_LEVEL"))
 
     @classmethod
@@ -71,6 +72,20 @@ class Settings(BaseSettings):
         given = {**env_settings(), **init_settings()}
         data_dir = Path(given.get("TANDEM_DATA_DIR") or given.get("data_dir") or ".tandem")
         return (init_settings, env_settings, StackFileSource(settings_cls, data_dir))
+
+    def child_env(self) -> dict[str, str]:
+        """The environment that gives a child process these settings."""
+        env = {
+            "TANDEM_DATA_DIR": str(self.data_dir),
+            "TANDEM_GATEWAY_URL": self.gateway_url,
+            "TANDEM_TOPIC_PREFIX": self.topic_prefix,
+            "TANDEM_TOPIC_PARTITIONS": str(self.topic_partitions),
+        }
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        if self.kafka_bootstrap:
+            env["KAFKA_BOOTSTRAP"] = self.kafka_bootstrap
+        return env
 
     def topic(self, name: str) -> str:
         """A topic's full name under the configured prefix."""

@@ -65,8 +65,15 @@ class BatchSink:
             return current_epoch(self.conn)
 
 
-def make_app(settings: Settings, name: str, write: Write, datadir: Path | None = None) -> faust.App:
-    """A faust app `tandem-{name}` whose workers feed `events.accepted` to `write` in batches."""
+def make_app(
+    settings: Settings,
+    name: str,
+    write: Write,
+    datadir: Path | None = None,
+    source: str = ACCEPTED,
+) -> faust.App:
+    """A faust app `tandem-{name}` whose workers feed the `source` topic (`events.accepted`
+    unless told) to `write` in batches."""
     app = faust.App(
         settings.topic(f"tandem-{name}"),
         broker=f"kafka://{settings.require_kafka_bootstrap()}",
@@ -81,7 +88,7 @@ def make_app(settings: Settings, name: str, write: Write, datadir: Path | None =
         web_enabled=False,
     )
     topic = app.topic(
-        settings.topic(ACCEPTED), key_serializer="raw", value_serializer="raw", value_type=bytes
+        settings.topic(source), key_serializer="raw", value_serializer="raw", value_type=bytes
     )
     sink = BatchSink(settings, write)
     epochs: dict[Any, int] = {}
@@ -126,13 +133,13 @@ def make_app(settings: Settings, name: str, write: Write, datadir: Path | None =
     return app
 
 
-def run_worker(name: str, write: Write) -> None:
+def run_worker(name: str, write: Write, source: str = ACCEPTED) -> None:
     """The service's main: one faust worker of `tandem-{name}` until SIGTERM or Ctrl-C."""
     from services.runtime import start_service
 
     mode.loop.use("uvloop")  # faust's per-event cost is mostly event-loop work; uvloop trims it
     settings, _ = start_service(name)
-    app = make_app(settings, name, write)
+    app = make_app(settings, name, write, source=source)
     faust.Worker(
         app, loglevel=settings.log_level, redirect_stdouts=False
     ).execute_from_commandline()

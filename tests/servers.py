@@ -63,13 +63,7 @@ def service_process(
     module: str, settings: Settings, log: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A service module run as its own process, as `tandem up` runs it."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": str(settings.database_url),
-        "KAFKA_BOOTSTRAP": str(settings.kafka_bootstrap),
-        "TANDEM_TOPIC_PREFIX": settings.topic_prefix,
-        "TANDEM_TOPIC_PARTITIONS": str(settings.topic_partitions),
-    }
+    env = {**os.environ, **settings.child_env()}
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", module], env=env, stdout=out, stderr=subprocess.STDOUT

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from kafka import KafkaConsumer, KafkaProducer
+from kafka.consumer.fetcher import ConsumerRecord
 
 from infra.topics import ACCEPTED
 from services.relay.relay import EPOCH_HEADER
@@ -30,8 +31,8 @@ def produce(
     producer.close()
 
 
-def read_topic(settings: Settings, topic: str, count: int) -> list[tuple[bytes, dict[str, Any]]]:
-    """At least `count` records of a topic, from the start, as (key, event)."""
+def read_records(settings: Settings, topic: str, count: int) -> list[ConsumerRecord]:  # type: ignore[type-arg]
+    """At least `count` records of a topic (full name after the prefix), from the start."""
     consumer = KafkaConsumer(
         settings.topic(topic),
         bootstrap_servers=settings.kafka_bootstrap,
@@ -39,10 +40,10 @@ def read_topic(settings: Settings, topic: str, count: int) -> list[tuple[bytes, 
         enable_auto_commit=False,
         consumer_timeout_ms=500,
     )
-    got: list[tuple[bytes, dict[str, Any]]] = []
+    got: list[ConsumerRecord] = []  # type: ignore[type-arg]
 
     def more() -> bool:
-        got.extend((r.key, orjson.loads(r.value)) for r in consumer)
+        got.extend(consumer)
         return len(got) >= count
 
     try:
@@ -50,3 +51,8 @@ def read_topic(settings: Settings, topic: str, count: int) -> list[tuple[bytes, 
     finally:
         consumer.close()
     return got
+
+
+def read_topic(settings: Settings, topic: str, count: int) -> list[tuple[bytes, dict[str, Any]]]:
+    """At least `count` records of a topic, from the start, as (key, event)."""
+    return [(r.key, orjson.loads(r.value)) for r in read_records(settings, topic, count)]

@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
 
 from schemas import ContractError, Event, Problem, event_to_json
-from services.gateway import dead_letters, feed_routes, figures_routes, metrics
+from services.gateway import dead_letters, exercise_routes, feed_routes, figures_routes, metrics
 from services.gateway.auth import Authenticator
 from services.gateway.authenticated import Partner
 from services.gateway.body import UnsupportedMediaType, decode_events
@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         await pool.open(wait=True, timeout=30)
         app.state.pool = pool
+        app.state.settings = settings
         app.state.auth = Authenticator(pool)
         app.state.store = EventStore(pool, max_waiting_events=settings.max_waiting_events)
         app.state.rate_limits = RateLimits(
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(figures_routes.router)
     app.include_router(feed_routes.router)
+    app.include_router(exercise_routes.router)
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.topics import ACCEPTED, REJECTED
+from infra.topics import ACCEPTED, REJECTED, exercise_topic
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,14 @@ def _literal(topic: str) -> str:
     return f"'{topic}'"
 
 
-EVENTS = Outbox("events", _rows_sql("events", _literal(ACCEPTED), "subject", "body::text"))
+# An event whose incident is an exercise run is a participant's move in that run: it goes to the
+# run's topic, so live figures, the archive and the sharing never see it.
+_RUN_TOPIC = _literal(exercise_topic("' || incident || '"))
+EVENT_TOPIC = (
+    "CASE WHEN EXISTS (SELECT FROM exercise_runs r WHERE r.run = events.incident)"
+    f" THEN {_RUN_TOPIC} ELSE {_literal(ACCEPTED)} END"
+)
+EVENTS = Outbox("events", _rows_sql("events", EVENT_TOPIC, "subject", "body::text"))
 DEAD_LETTERS = Outbox(
     "dead_letters",
     _rows_sql(

@@ -1,0 +1,129 @@
+"""Facilitator controls over HTTP: the same controls as `tandem replay pause|resume|…`.
+
+Any registered partner's token may drive a run (the facilitator is one of the partnership);
+each control is logged with the partner that made it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import APIRouter, Body, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from schemas.envelope import EventTime
+from services.database import connect
+from services.gateway.authenticated import Partner
+from services.replay import runs
+from services.replay.injects import Inject, InjectsInvalid, check_effect
+from services.settings import Settings
+
+router = APIRouter(prefix="/v1/runs", tags=["exercises"])
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Speed(BaseModel):
+    speed: float | None = Field(gt=0, description="speed factor; null for as fast as possible")
+
+
+class Jump(BaseModel):
+    to: EventTime = Field(description="the scenario time to jump to")
+
+
+class Standing(BaseModel):
+    run: str
+    state: str
+    scenario_time: EventTime
+    speed: float | None
+
+
+async def _in_store(request: Request, work: Callable[[runs.Conn], T]) -> T:
+    """Run `work` on its own database connection in a worker thread; a refused control is a
+    409 with its reason, an unknown run a 404."""
+    settings: Settings = request.app.state.settings
+
+    def call() -> T:
+        with connect(settings) as conn:
+            return work(conn)
+
+    try:
+        return await asyncio.to_thread(call)
+    except runs.RunError as exc:
+        status = 404 if str(exc).startswith("no exercise run") else 409
+        raise HTTPException(status, str(exc)) from None
+    except InjectsInvalid as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+async def _control(
+    request: Request, partner: str, run: str, action: runs.FacilitatorControl, **how: Any
+) -> Standing:
+    segment = await _in_store(request, lambda conn: runs.control(conn, run, action, **how))
+    log.info("exercise control", extra={"run": run, "control": action, "partner": partner})
+    return Standing(
+        run=run, state=segment.state, scenario_time=segment.scenario_time, speed=segment.speed
+    )
+
+
+@router.get("", summary="Every exercise run as it stands")
+async def list_runs(request: Request, partner_id: Partner) -> list[dict[str, Any]]:
+    found = await _in_store(request, runs.statuses)
+    return [status.as_json() for status in found]
+
+
+@router.get("/{run}", summary="One exercise run as it stands")
+async def run_status(request: Request, run: str, partner_id: Partner) -> dict[str, Any]:
+    found = await _in_store(request, lambda conn: runs.statuses(conn, run))
+    return found[0].as_json()
+
+
+@router.post("/{run}/speed", summary="Change a run's speed")
+async def change_speed(
+    request: Request, run: str, body: Annotated[Speed, Body()], partner_id: Partner
+) -> Standing:
+    return await _control(request, partner_id, run, "speed", speed=body.speed)
+
+
+@router.post("/{run}/jump", summary="Jump to a scenario time, ahead or back")
+async def jump(
+    request: Request, run: str, body: Annotated[Jump, Body()], partner_id: Partner
+) -> Standing:
+    return await _control(request, partner_id, run, "jump", to=body.to)
+
+
+@router.post("/{run}/injects", status_code=202, summary="Fire an ad-hoc inject now")
+async def fire_inject(
+    request: Request, run: str, inject: Annotated[Inject, Body()], partner_id: Partner
+) -> dict[str, str]:
+    def fire(conn: runs.Conn) -> None:
+        check_effect(inject.id, inject.effect, runs.load_run(conn, run).incident)
+        runs.fire_ad_hoc(conn, run, inject)
+
+    await _in_store(request, fire)
+    log.info("ad-hoc inject", extra={"run": run, "inject": inject.id, "partner": partner_id})
+    return {"run": run, "inject": inject.id, "status": "scheduled"}
+
+
+@router.post("/{run}/injects/{inject_id}/{action}", summary="Hold, release or skip an inject")
+async def change_inject(
+    request: Request,
+    run: str,
+    inject_id: str,
+    action: runs.InjectAction,
+    partner_id: Partner,
+) -> dict[str, str]:
+    await _in_store(request, lambda conn: runs.change_inject(conn, run, inject_id, action))
+    log.info("inject changed", extra={"run": run, "inject": inject_id, "control": action})
+    return {"run": run, "inject": inject_id, "action": action}
+
+
+# Last: its path would otherwise take /speed, /jump and /injects for itself.
+@router.post("/{run}/{action}", summary="Pause, resume or stop a run")
+async def pause_resume_stop(
+    request: Request, run: str, action: Literal["pause", "resume", "stop"], partner_id: Partner
+) -> Standing:
+    return await _control(request, partner_id, run, action)

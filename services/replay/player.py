@@ -1,0 +1,282 @@
+"""The player: sends an archived incident into its exercise run, on the run's clock.
+
+Events leave in scenario order — (time, source, id) — each when the clock reaches its time,
+to the run's topic `exercise.{run}.events`, keyed by subject like `events.accepted`. Injects
+fire in the same order, before the first event at or after their time. What was sent is
+recorded with its scenario and exercise times, with the run's progress, after the broker has
+acknowledged it; a re-send (after a rewind) is counted once by the figures.
+
+Controls arrive as clock segments (runs.py); the player waits on the clock with a timeout, so a
+pause, speed change or jump acts within milliseconds of its NOTIFY.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import orjson
+import psycopg
+from kafka import KafkaProducer
+
+from infra.topics import ensure_topics, exercise_topic
+from services.consumer_offsets import current_epoch
+from services.relay.relay import EPOCH_HEADER
+from services.replay import runs
+from services.replay.clock import ACTIVE, Segment, utc_now
+from services.replay.injects import Outages, added_events, outages_of
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PAGE_EVENTS = 5000
+RECHECK_SECONDS = 1.0
+
+# Events of the incident in scenario order, after a (time, source, id) key; with the run's
+# shift applied to `time` in the body when there is one (--shift-to-now).
+PAGE_SQL = """
+SELECT time, source, id, partner, type, subject,
+       CASE WHEN %(shift)s = interval '0' THEN body::text
+            ELSE jsonb_set(body, '{time}', to_jsonb(to_char(
+                     (time + %(shift)s) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')))::text
+       END
+FROM archive
+WHERE incident = %(incident)s AND time >= %(time)s AND time <= %(to)s
+  AND (time, source, id) > (%(time)s, %(source)s, %(id)s)
+ORDER BY time, source, id
+LIMIT %(limit)s
+"""
+TIMES_COPY = (
+    "COPY exercise_event_times (run, source, id, partner, type, origin, scenario_time,"
+    " exercise_time) FROM STDIN"
+)
+TIMES_SQL = """
+CREATE TEMP TABLE IF NOT EXISTS sent_times (LIKE exercise_event_times) ON COMMIT DELETE ROWS
+"""
+
+
+class Next(Enum):
+    SEND = "send"
+    REWIND = "rewind"
+    STOP = "stop"
+
+
+@dataclass
+class Progress:
+    run: str
+    state: str = "running"
+    scenario_time: datetime | None = None
+    events_sent: int = 0
+    suppressed: int = 0
+    injects_fired: list[str] = field(default_factory=list)
+
+
+class Player:
+    def __init__(
+        self,
+        settings: Settings,
+        run: str,
+        on_progress: Callable[[Progress], None] = lambda _: None,
+    ) -> None:
+        self.settings = settings
+        self.conn = psycopg.connect(settings.require_database_url())
+        self.run = runs.load_run(self.conn, run)
+        self.conn.commit()
+        self.topic = settings.topic(exercise_topic(run))
+        self.on_progress = on_progress
+        self.progress = Progress(run)
+        self.changed = threading.Event()
+        self.clock: list[Segment] = []
+        self.outages = Outages()
+        self.pending: list[runs.DueInject] = []
+        self.sent: list[tuple[Any, ...]] = []
+        self.rewind_to: datetime | None = None
+        self.epoch = b"0"
+        self._listening = threading.Thread(target=self._listen, daemon=True)
+        self._stop_listening = threading.Event()
+
+    def play(self) -> Progress:
+        ensure_topics(self.settings, (exercise_topic(self.run.run),))
+        self.epoch = str(current_epoch(self.conn)).encode()
+        self.producer = KafkaProducer(
+            bootstrap_servers=self.settings.require_kafka_bootstrap(),
+            client_id=f"tandem-replay-{self.run.run}",
+            acks="all",
+            linger_ms=2,
+            batch_size=512 * 1024,
+        )
+        self._listening.start()
+        try:
+            self._reload()
+            self.outages = outages_of(runs.fired_effects(self.conn, self.run.run))
+            self.conn.commit()
+            self._play_from(self.run.scenario_from)
+        finally:
+            self._stop_listening.set()
+            self.producer.close()
+            self.conn.close()
+        return self.progress
+
+    def _play_from(self, start: datetime) -> None:
+        key: tuple[datetime, str, str] = (start, "", "")
+        while True:
+            page = self._page(key)
+            for time, source, id_, partner, type_, subject, body in page:
+                step = self._fire_due_injects(time)
+                if step is Next.SEND:
+                    step = self._wait_until_due(time)
+                if step is Next.STOP:
+                    return self._end("stopped")
+                if step is Next.REWIND:
+                    break
+                if self.outages.silences(partner, time):
+                    self.progress.suppressed += 1
+                else:
+                    meta = (source, id_, partner, type_, "replay")
+                    self._send(subject, body.encode(), meta, time)
+                key = (time, source, id_)
+            else:
+                if len(page) == PAGE_EVENTS:
+                    continue
+                if self._fire_due_injects(self.run.scenario_to) is Next.STOP:
+                    return self._end("stopped")
+                if self.rewind_to is None:
+                    return self._end("finished")
+            assert self.rewind_to is not None
+            key, self.rewind_to = (self.rewind_to, "", ""), None
+
+    def _page(self, key: tuple[datetime, str, str]) -> list[tuple[Any, ...]]:
+        self._record()
+        rows = self.conn.execute(
+            PAGE_SQL,
+            {
+                "shift": self.run.shift,
+                "incident": self.run.incident,
+                "to": self.run.scenario_to,
+                "time": key[0],
+                "source": key[1],
+                "id": key[2],
+                "limit": PAGE_EVENTS,
+            },
+        ).fetchall()
+        self.conn.commit()
+        return rows
+
+    def _wait_until_due(self, scenario_time: datetime) -> Next:
+        """Block until the clock reaches `scenario_time`; or a jump back, or the end."""
+        while True:
+            if self.rewind_to is not None:
+                return Next.REWIND
+            latest = self.clock[-1]
+            if latest.state not in ACTIVE:
+                return Next.STOP
+            wait = RECHECK_SECONDS
+            if latest.state == "running":
+                due = latest.due_at(scenario_time)
+                wait = 0.0 if due is None else (due - utc_now()).total_seconds()
+                if wait <= 0 and not self.changed.is_set():
+                    return Next.SEND
+            self._record()
+            if self.changed.wait(min(max(wait, 0.0), RECHECK_SECONDS)) or wait >= RECHECK_SECONDS:
+                self._reload()
+
+    def _reload(self) -> None:
+        """Read the clock and the injects waiting to fire again, after a control."""
+        self.changed.clear()
+        clock = runs.load_clock(self.conn, self.run.run)
+        self.pending = runs.due_injects(self.conn, self.run.run)
+        self.conn.commit()
+        for segment in clock[len(self.clock) :]:
+            # A jump back means sending again from there; a jump forward needs only the clock,
+            # since everything before the new time is then due at once.
+            last = self.progress.scenario_time
+            if segment.control == "jump" and last is not None and segment.scenario_time < last:
+                self.rewind_to = segment.scenario_time
+        self.clock = clock
+        self.progress.state = clock[-1].state
+
+    def _fire_due_injects(self, before: datetime) -> Next:
+        while self.pending and self.pending[0].scenario_time <= before:
+            inject = self.pending[0]
+            step = self._wait_until_due(inject.scenario_time)
+            if step is not Next.SEND:
+                return step
+            if not self.pending or self.pending[0] != inject:
+                continue  # a control changed what is waiting
+            self.pending.pop(0)
+            self._fire(inject)
+        return Next.SEND
+
+    def _fire(self, inject: runs.DueInject) -> None:
+        self._record()
+        if not runs.mark_fired(self.conn, self.run.run, inject.inject_id):
+            self.conn.commit()
+            return
+        at = inject.scenario_time
+        events = added_events(
+            inject.inject_id, inject.effect, self.run.incident, self.run.run_time(at)
+        )
+        for event in events:
+            meta = (event["source"], event["id"], event["partner"], event["type"], "inject")
+            self._send(event["subject"], orjson.dumps(event), meta, at)
+        self._record()  # the inject counts as fired only with its events sent
+        self.outages.add(at, inject.effect)
+        self.progress.injects_fired.append(inject.inject_id)
+        log.info("inject fired", extra={"run": self.run.run, "inject": inject.inject_id})
+
+    def _send(
+        self, subject: str, value: bytes, meta: tuple[str, str, str, str, str], at: datetime
+    ) -> None:
+        self.producer.send(
+            self.topic, key=subject.encode(), value=value, headers=[(EPOCH_HEADER, self.epoch)]
+        )
+        self.sent.append((self.run.run, *meta, at, utc_now()))
+        self.progress.events_sent += 1
+        self.progress.scenario_time = at
+        if len(self.sent) >= PAGE_EVENTS:
+            self._record()
+
+    def _record(self) -> None:
+        """Once the broker has every event sent so far, record them and the run's progress."""
+        if not self.sent:
+            self.conn.commit()  # also ends the transaction of any mark_fired
+            return
+        self.producer.flush()
+        with self.conn.cursor() as cur:
+            cur.execute(TIMES_SQL)
+            with cur.copy(TIMES_COPY.replace("exercise_event_times", "sent_times")) as copy:
+                for row in self.sent:
+                    copy.write_row(row)
+            cur.execute(
+                "INSERT INTO exercise_event_times SELECT * FROM sent_times ON CONFLICT DO NOTHING"
+            )
+            cur.execute(
+                "UPDATE exercise_runs SET reached = %s, events_sent = events_sent + %s,"
+                " updated_at = now() WHERE run = %s",
+                (self.progress.scenario_time, len(self.sent), self.run.run),
+            )
+        self.conn.commit()
+        self.sent.clear()
+        self.on_progress(self.progress)
+
+    def _end(self, state: str) -> None:
+        self._record()
+        if state == "finished":
+            runs.finish(self.conn, self.run.run, self.run.scenario_to)
+            self.conn.commit()
+        self.progress.state = state
+        self.on_progress(self.progress)
+        log.info("run ended", extra={"run": self.run.run, "state": state})
+
+    def _listen(self) -> None:
+        with psycopg.connect(self.settings.require_database_url(), autocommit=True) as conn:
+            conn.execute(f"LISTEN {runs.CHANNEL}")
+            while not self._stop_listening.is_set():
+                for note in conn.notifies(timeout=0.5):
+                    if note.payload == self.run.run:
+                        self.changed.set()

@@ -1,0 +1,303 @@
+"""Exercise runs in PostgreSQL: creation, the clock, facilitator controls, injects, lessons.
+
+Controls append a clock segment and NOTIFY the player, which acts on it at once (the player
+also re-reads the clock every second, so a missed notification costs at most that). The same
+functions serve the CLI and the gateway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal, cast
+
+import orjson
+import psycopg
+from psycopg.rows import class_row
+
+from services.replay.clock import ACTIVE, Control, Segment, State
+from services.replay.injects import Effect, Inject
+
+Conn = psycopg.Connection[Any]
+CHANNEL = "tandem_exercise"
+FacilitatorControl = Literal["pause", "resume", "stop", "speed", "jump"]
+InjectAction = Literal["hold", "release", "skip"]
+
+
+class RunError(ValueError):
+    """A control that cannot apply to the run as it stands; the message says why."""
+
+
+@dataclass(frozen=True)
+class Run:
+    run: str
+    incident: str
+    scenario_from: datetime
+    scenario_to: datetime
+    shift: timedelta
+
+    def run_time(self, scenario_time: datetime) -> datetime:
+        """The time a scenario moment carries in the run's figures."""
+        return scenario_time + self.shift
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    run: str
+    incident: str
+    state: State
+    speed: float | None
+    clock: datetime
+    reached: datetime | None
+    events_sent: int
+    scenario_from: datetime
+    scenario_to: datetime
+    shift_days: int
+    injects: dict[str, int]
+
+    def as_json(self) -> dict[str, Any]:
+        return cast(dict[str, Any], orjson.loads(orjson.dumps(self)))
+
+
+def create_run(conn: Conn, run: Run, speed: float | None, injects: Sequence[Inject]) -> None:
+    """Record a new run, its first clock segment and its injects. The caller commits."""
+    inserted = conn.execute(
+        "INSERT INTO exercise_runs (run, incident, scenario_from, scenario_to, shift)"
+        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (run) DO NOTHING",
+        (run.run, run.incident, run.scenario_from, run.scenario_to, run.shift),
+    )
+    if inserted.rowcount == 0:
+        raise RunError(f"run {run.run} exists already; choose another run id")
+    _append(conn, run.run, "start", "running", run.scenario_from, speed)
+    for inject in injects:
+        add_inject(conn, run.run, inject, ad_hoc=False)
+
+
+def load_run(conn: Conn, run: str) -> Run:
+    with conn.cursor(row_factory=class_row(Run)) as cur:
+        found = cur.execute(
+            "SELECT run, incident, scenario_from, scenario_to, shift FROM exercise_runs"
+            " WHERE run = %s",
+            (run,),
+        ).fetchone()
+    if found is None:
+        raise RunError(f"no exercise run {run}")
+    return found
+
+
+def load_clock(conn: Conn, run: str) -> list[Segment]:
+    with conn.cursor(row_factory=class_row(Segment)) as cur:
+        return cur.execute(
+            "SELECT control, at, state, scenario_time, speed FROM exercise_clock WHERE run = %s"
+            " ORDER BY seq",
+            (run,),
+        ).fetchall()
+
+
+def control(
+    conn: Conn,
+    run: str,
+    action: FacilitatorControl,
+    speed: float | None = None,
+    to: datetime | None = None,
+) -> Segment:
+    """Apply a facilitator control now; return the clock segment it started. Commits."""
+    with conn.transaction():
+        conn.execute("SELECT 1 FROM exercise_runs WHERE run = %s FOR UPDATE", (run,))
+        current = load_clock(conn, run)
+        if not current:
+            raise RunError(f"no exercise run {run}")
+        latest = current[-1]
+        if latest.state not in ACTIVE:
+            raise RunError(f"run {run} is {latest.state}")
+        scenario = _scenario_now(conn, run, latest)
+        if action == "pause":
+            return _append(conn, run, action, "paused", scenario, latest.speed)
+        if action == "resume":
+            return _append(conn, run, action, "running", scenario, latest.speed)
+        if action == "stop":
+            return _append(conn, run, action, "stopped", scenario, latest.speed)
+        if action == "speed":
+            return _append(conn, run, action, latest.state, scenario, speed)
+        if to is None:
+            raise RunError("jump needs a scenario time")
+        return _append(conn, run, action, latest.state, to, latest.speed)
+
+
+def finish(conn: Conn, run: str, scenario_time: datetime) -> None:
+    """The player sent the last event: the run is over. The caller commits."""
+    latest = load_clock(conn, run)[-1]
+    if latest.state in ACTIVE:
+        _append(conn, run, "finish", "finished", scenario_time, latest.speed)
+
+
+def _scenario_now(conn: Conn, run: str, latest: Segment) -> datetime:
+    row = conn.execute(
+        "SELECT clock_timestamp(), reached FROM exercise_runs WHERE run = %s", (run,)
+    ).fetchone()
+    assert row is not None
+    return standing(latest, row[0], row[1])
+
+
+def standing(latest: Segment, now: datetime, reached: datetime | None) -> datetime:
+    """Where the run stands: the clock's scenario time, or how far the player has got when it
+    runs flat out (no schedule)."""
+    if latest.speed is None and latest.state == "running" and reached is not None:
+        return reached
+    return latest.scenario_at(now)
+
+
+def _append(
+    conn: Conn,
+    run: str,
+    control: Control,
+    state: State,
+    scenario_time: datetime,
+    speed: float | None,
+) -> Segment:
+    row = conn.execute(
+        "INSERT INTO exercise_clock (run, control, state, scenario_time, speed)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING at",
+        (run, control, state, scenario_time, speed),
+    ).fetchone()
+    assert row is not None
+    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, run))
+    return Segment(control, cast(datetime, row[0]), state, scenario_time, speed)
+
+
+def add_inject(conn: Conn, run: str, inject: Inject, *, ad_hoc: bool) -> None:
+    conn.execute(
+        "INSERT INTO exercise_injects (run, inject_id, scenario_time, synopsis, target_partner,"
+        " expected_action, effect, ad_hoc) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            run,
+            inject.id,
+            inject.at,
+            inject.synopsis,
+            inject.target,
+            inject.expected_action,
+            inject.effect.model_dump_json(),
+            ad_hoc,
+        ),
+    )
+
+
+def fire_ad_hoc(conn: Conn, run: str, inject: Inject) -> None:
+    """An inject the facilitator fires now: due at the run's current scenario time. Commits."""
+    with conn.transaction():
+        latest = load_clock(conn, run)[-1]
+        if latest.state not in ACTIVE:
+            raise RunError(f"run {run} is {latest.state}")
+        now = _scenario_now(conn, run, latest)
+        try:
+            add_inject(conn, run, inject.model_copy(update={"at": now}), ad_hoc=True)
+        except psycopg.errors.UniqueViolation as exc:
+            raise RunError(f"run {run} has an inject {inject.id} already") from exc
+        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, run))
+
+
+# hold: a scheduled inject waits; release: a held one fires (at once if its time has passed);
+# skip: a scheduled or held one never fires.
+INJECT_TRANSITIONS: dict[InjectAction, tuple[tuple[str, ...], str]] = {
+    "hold": (("scheduled",), "held"),
+    "release": (("held",), "scheduled"),
+    "skip": (("scheduled", "held"), "skipped"),
+}
+
+
+def change_inject(conn: Conn, run: str, inject_id: str, action: InjectAction) -> None:
+    allowed, status = INJECT_TRANSITIONS[action]
+    with conn.transaction():
+        changed = conn.execute(
+            "UPDATE exercise_injects SET status = %s"
+            " WHERE run = %s AND inject_id = %s AND status = ANY(%s)",
+            (status, run, inject_id, list(allowed)),
+        )
+        if changed.rowcount == 0:
+            raise RunError(f"run {run} has no {' or '.join(allowed)} inject {inject_id}")
+        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, run))
+
+
+@dataclass(frozen=True)
+class DueInject:
+    inject_id: str
+    scenario_time: datetime
+    effect: Effect
+
+
+def due_injects(conn: Conn, run: str) -> list[DueInject]:
+    """Injects waiting to fire, in scenario order."""
+    rows = conn.execute(
+        "SELECT inject_id, scenario_time, effect FROM exercise_injects"
+        " WHERE run = %s AND status = 'scheduled' ORDER BY scenario_time, inject_id",
+        (run,),
+    ).fetchall()
+    return [DueInject(row[0], row[1], Effect.model_validate(row[2])) for row in rows]
+
+
+def fired_effects(conn: Conn, run: str) -> list[tuple[datetime, Effect]]:
+    rows = conn.execute(
+        "SELECT scenario_time, effect FROM exercise_injects WHERE run = %s AND status = 'fired'",
+        (run,),
+    ).fetchall()
+    return [(row[0], Effect.model_validate(row[1])) for row in rows]
+
+
+def mark_fired(conn: Conn, run: str, inject_id: str) -> bool:
+    """Fire an inject unless the facilitator held or skipped it meanwhile. The caller commits."""
+    fired = conn.execute(
+        "UPDATE exercise_injects SET status = 'fired', fired_at = clock_timestamp()"
+        " WHERE run = %s AND inject_id = %s AND status = 'scheduled'",
+        (run, inject_id),
+    )
+    return fired.rowcount == 1
+
+
+def add_lesson(conn: Conn, run: str, text: str) -> None:
+    load_run(conn, run)
+    conn.execute("INSERT INTO exercise_lessons (run, text) VALUES (%s, %s)", (run, text))
+    conn.commit()
+
+
+def statuses(conn: Conn, run: str | None = None) -> list[RunStatus]:
+    """Each run (or the one named) as it stands now."""
+    rows = conn.execute(
+        """
+        SELECT r.run, r.incident, c.state, c.speed, c.at, c.scenario_time, r.reached,
+               r.events_sent, r.scenario_from, r.scenario_to,
+               extract(day FROM r.shift)::int, clock_timestamp(),
+               (SELECT coalesce(jsonb_object_agg(status, n), '{}') FROM (
+                    SELECT status, count(*) AS n FROM exercise_injects i
+                    WHERE i.run = r.run GROUP BY status) s),
+               c.control
+        FROM exercise_runs r
+        CROSS JOIN LATERAL (SELECT * FROM exercise_clock c WHERE c.run = r.run
+                            ORDER BY seq DESC LIMIT 1) c
+        WHERE %(run)s::text IS NULL OR r.run = %(run)s
+        ORDER BY r.created_at, r.run
+        """,
+        {"run": run},
+    ).fetchall()
+    found = []
+    for row in rows:
+        latest = Segment(row[13], row[4], row[2], row[5], row[3])
+        clock = standing(latest, row[11], row[6])
+        found.append(
+            RunStatus(
+                run=row[0],
+                incident=row[1],
+                state=row[2],
+                speed=row[3],
+                clock=min(clock, row[9]) if latest.state in ACTIVE else clock,
+                reached=row[6],
+                events_sent=row[7],
+                scenario_from=row[8],
+                scenario_to=row[9],
+                shift_days=row[10],
+                injects=row[12],
+            )
+        )
+    if run is not None and not found:
+        raise RunError(f"no exercise run {run}")
+    return found

@@ -1,0 +1,88 @@
+"""One exercise run from start to end: `tandem replay --incident … --run …`.
+
+Creates the run, starts the run's own aggregator (a worker of the aggregator counting the
+run's topic), plays the incident, and returns once the run's figures hold every event sent.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+
+from infra.supervisor import ServiceSpec, Supervisor
+from services.database import connect
+from services.replay import runs
+from services.replay.clock import shift_to_day, utc_now
+from services.replay.injects import load_injects
+from services.replay.player import Player, Progress
+from services.settings import Settings
+
+COUNTED_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class ReplayPlan:
+    incident: str
+    run: str
+    speed: float | None  # None: as fast as possible
+    scenario_from: datetime | None = None
+    scenario_to: datetime | None = None
+    injects: Path | None = None
+    shift_to_now: bool = False
+
+
+def create(conn: psycopg.Connection[tuple[object, ...]], plan: ReplayPlan) -> runs.Run:
+    """Record the run: its bounds (the archived incident's, unless given), shift and injects."""
+    row = conn.execute(
+        "SELECT min(time), max(time) FROM archive WHERE incident = %s", (plan.incident,)
+    ).fetchone()
+    if row is None or row[0] is None:
+        raise runs.RunError(f"no archived events of incident {plan.incident}")
+    first, last = plan.scenario_from or row[0], plan.scenario_to or row[1]
+    assert isinstance(first, datetime) and isinstance(last, datetime)
+    if first > last:
+        raise runs.RunError("--from is after --to")
+    shift = shift_to_day(first, utc_now()) if plan.shift_to_now else first - first
+    run = runs.Run(plan.run, plan.incident, first, last, shift)
+    injects = load_injects(plan.injects, plan.incident) if plan.injects else ()
+    runs.create_run(conn, run, plan.speed, injects)
+    conn.commit()
+    return run
+
+
+def replay(
+    settings: Settings, plan: ReplayPlan, on_progress: Callable[[Progress], None]
+) -> Progress:
+    with connect(settings) as conn:
+        create(conn, plan)
+    env = {**settings.child_env(), "TANDEM_EXERCISE_RUN": plan.run}
+    supervisor = Supervisor(settings.data_dir / "logs", env)
+    supervisor.start(ServiceSpec(f"aggregator-{plan.run}", "services.aggregator"))
+    threading.Thread(target=supervisor.watch, daemon=True).start()
+    try:
+        progress = Player(settings, plan.run, on_progress).play()
+        wait_until_counted(settings, plan.run)
+        return progress
+    finally:
+        supervisor.stop()
+
+
+def wait_until_counted(settings: Settings, run: str, timeout: float = COUNTED_SECONDS) -> None:
+    """Block until the run's figures count every event sent into it."""
+    with connect(settings, autocommit=True) as conn:
+        deadline = utc_now().timestamp() + timeout
+        while utc_now().timestamp() < deadline:
+            row = conn.execute(
+                "SELECT (SELECT count(*) FROM counted_events WHERE run = %(run)s)"
+                " >= (SELECT count(*) FROM exercise_event_times WHERE run = %(run)s)",
+                {"run": run},
+            ).fetchone()
+            if row and row[0]:
+                return
+            threading.Event().wait(0.2)
+    raise TimeoutError(f"run {run}: figures not complete after {timeout:.0f} s")
