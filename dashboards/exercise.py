@@ -1,9 +1,9 @@
-"""6. Exercise control: an exercise run's figures beside the original incident's at the same
-scenario time (the run chosen in `run` against 'live', for the same incident).
+"""6. Exercise control: the run's clock, and its figures beside the original incident's at the
+same scenario time (the run chosen in `run` against 'live', for the same incident).
 
-This assumes a run keeps the original events' times (scenario time). Injects show as annotations
-(every dashboard has them, from `exercise_injects`); the exercise clock against scenario time
-needs the exercise runner (issue 7); until then the dashboard shows how far the run has reached.
+A run's figures are in run time: scenario time plus the run's shift (whole days, when it was
+replayed with --shift-to-now), so the original is read at T minus that shift. Injects show as
+annotations (every dashboard has them, from `exercise_injects`).
 """
 
 from __future__ import annotations
@@ -14,33 +14,43 @@ from dashboards.panels import stat_panel, table_panel, tandem_dashboard, time_se
 from dashboards.sitrep_sql import (
     AT,
     HEADLINES,
-    INCIDENT,
     PARTNER_ACTIVITY,
     RUN,
     Step,
     over_section,
+    params_at,
     scope,
 )
 
 UID = "tandem-exercise"
 
 LIVE = "'live'"
+SHIFT = f"coalesce((SELECT shift FROM exercise_runs WHERE run = {RUN}), interval '0')"
+# The original incident at the run's T: the same scenario moment.
+ORIGINAL_AT = f"({AT} - {SHIFT})"
+ORIGINAL = params_at(ORIGINAL_AT, run=LIVE)
 
+REACHED = f"""
+SELECT (SELECT extract(epoch FROM reached) * 1000 FROM exercise_runs WHERE {scope()}) AS value
+""".strip()
 
-def _reached(run: str) -> str:
-    return f"""
-SELECT extract(epoch FROM max(time)) * 1000 AS value
-FROM counted_events
-WHERE {scope(run=run)} AND time <= {AT}
+CLOCK = f"""
+SELECT c.at AS "exercise time", c.control, c.state,
+       CASE WHEN c.speed IS NULL THEN 'max' ELSE c.speed || 'x' END AS speed,
+       c.scenario_time AS "scenario time"
+FROM exercise_clock c
+JOIN exercise_runs r ON r.run = c.run
+WHERE {scope("r")}
+ORDER BY c.seq DESC
 """.strip()
 
 
-def _events(run: str) -> str:
+def _events(**params: str) -> str:
     return over_section(
         "partner_activity",
         PARTNER_ACTIVITY,
         "coalesce(sum(value) FILTER (WHERE metric = 'events'), 0)",
-        run=run,
+        **params,
     )
 
 
@@ -50,9 +60,9 @@ def _indent(sql: str, by: int) -> str:
 
 PROGRESS = f"""
 SELECT round(100.0 * (
-{_indent(_events(RUN), 4)}
+{_indent(_events(), 4)}
 ) / nullif((
-{_indent(_events(LIVE), 4)}
+{_indent(_events(**ORIGINAL), 4)}
 ), 0), 1) AS value
 """.strip()
 
@@ -62,7 +72,7 @@ _FIGURES = "\n    UNION ALL\n".join(
 {_indent(headline.sql_with(run=RUN), 8)}
     )::numeric AS exercise,
     (
-{_indent(headline.sql_with(run=LIVE), 8)}
+{_indent(headline.sql_with(**ORIGINAL), 8)}
     )::numeric AS original"""
     for position, headline in enumerate(HEADLINES)
 )
@@ -76,13 +86,22 @@ ORDER BY position
 
 
 def _per_hour(metric: str) -> str:
+    """The run's hours, and the original's moved by the run's shift onto the same axis."""
     return f"""
+WITH hours AS (
+    SELECT hour, value, 'exercise' AS side
+    FROM hourly_figures
+    WHERE {scope()} AND metric = '{metric}' AND $__timeFilter(hour)
+    UNION ALL
+    SELECT hour + {SHIFT}, value, 'original'
+    FROM hourly_figures
+    WHERE {scope(run=LIVE)} AND metric = '{metric}'
+      AND hour + {SHIFT} BETWEEN $__timeFrom() AND $__timeTo()
+)
 SELECT $__timeGroupAlias(hour, 1h, 0),
-       coalesce(sum(value) FILTER (WHERE run = {RUN}), 0) AS exercise,
-       coalesce(sum(value) FILTER (WHERE run = {LIVE}), 0) AS original
-FROM hourly_figures
-WHERE run IN ({RUN}, {LIVE}) AND incident = {INCIDENT} AND metric = '{metric}'
-  AND $__timeFilter(hour)
+       coalesce(sum(value) FILTER (WHERE side = 'exercise'), 0) AS exercise,
+       coalesce(sum(value) FILTER (WHERE side = 'original'), 0) AS original
+FROM hours
 GROUP BY 1
 ORDER BY 1
 """.strip()
@@ -92,37 +111,38 @@ def dashboard() -> Dashboard:
     return tandem_dashboard(
         UID,
         "Tandem · Exercise control",
-        "An exercise run (the run variable) beside the original incident ('live') at the same"
-        " scenario time, with the run's injects as annotations. Pending the exercise runner: the"
-        " exercise clock against scenario time.",
+        "An exercise run (the run variable): its clock, and its figures beside the original"
+        " incident ('live') at the same scenario time, with the run's injects as annotations.",
         "10s",
         [
             [
                 stat_panel(
-                    "Scenario time reached by the run",
-                    _reached(RUN),
-                    description="The latest event time counted in the run, up to the end of the"
-                    " range.",
+                    "Scenario time reached",
+                    REACHED,
+                    description="The scenario time of the last event the player has sent.",
                     unit="dateTimeAsIso",
-                    width=9,
-                ),
-                stat_panel(
-                    "Original incident at that point",
-                    _reached(LIVE),
-                    description="The latest event time of the original incident, up to the end"
-                    " of the range.",
-                    unit="dateTimeAsIso",
-                    width=9,
+                    width=12,
                 ),
                 stat_panel(
                     "Events replayed",
                     PROGRESS,
-                    description="Events counted in the run as a share of the original's, up to"
-                    " the end of the range.",
+                    description="Events counted in the run as a share of the original's at the"
+                    " same scenario time (the end of the range).",
                     unit="percent",
                     steps=(Step(None, "orange"), Step(100, "green")),
                     decimals=1,
-                    width=6,
+                    width=12,
+                ),
+            ],
+            [
+                table_panel(
+                    "Exercise clock against scenario time",
+                    CLOCK,
+                    description="Every control of the run, newest first (so the first row is its"
+                    " state and speed now): when, in exercise time, and the scenario time the"
+                    " clock showed from then on.",
+                    width=24,
+                    height=7,
                 ),
             ],
             [

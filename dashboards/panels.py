@@ -150,14 +150,16 @@ def variables() -> list[builders.QueryVariable]:
     return [run, incident]
 
 
+# At run time: the inject's scenario time plus the run's shift (--shift-to-now).
 INJECT_ANNOTATIONS_SQL = f"""
-SELECT scenario_time AS time,
-       'Inject ' || inject_id || ': ' || synopsis
-           || coalesce(' (for ' || target_partner || ')', '') AS text,
-       'inject,' || status AS tags
-FROM exercise_injects
-WHERE run = {RUN} AND status <> 'skipped' AND $__timeFilter(scenario_time)
-ORDER BY scenario_time
+SELECT i.scenario_time + r.shift AS time,
+       'Inject ' || i.inject_id || ': ' || i.synopsis
+           || coalesce(' (for ' || i.target_partner || ')', '') AS text,
+       'inject,' || i.status AS tags
+FROM exercise_injects i
+JOIN exercise_runs r ON r.run = i.run
+WHERE i.run = {RUN} AND i.status <> 'skipped' AND $__timeFilter(i.scenario_time + r.shift)
+ORDER BY 1
 """.strip()
 
 

@@ -27,7 +27,7 @@ ACTIONS_SHOWN = 10
 @dataclass(frozen=True)
 class Action:
     type: str
-    subject: str
+    event_id: str
     exercise_time: datetime
     minutes_after: float
 
@@ -173,8 +173,8 @@ def inject_outcomes(conn: psycopg.Connection[Any], run_id: str) -> list[InjectOu
                 (run_id, target, fired_at),
             ).fetchall()
         actions = [
-            Action(type_, subject, when, round((when - fired_at) / timedelta(minutes=1), 1))
-            for type_, subject, when in moves
+            Action(type_, event_id, when, round((when - fired_at) / timedelta(minutes=1), 1))
+            for type_, event_id, when in moves
         ]
         outcomes.append(
             InjectOutcome(

@@ -46,7 +46,7 @@ def render(report: Debrief) -> str:
 
 
 def _time(at: datetime | None) -> str:
-    return "—" if at is None else escape(at.strftime("%Y-%m-%d %H:%M UTC"))
+    return "—" if at is None else escape(at.strftime("%Y-%m-%d %H:%M:%S UTC"))
 
 
 def _number(value: float | int | None) -> str:
@@ -82,7 +82,7 @@ def _injects(report: Debrief) -> str:
     rows = []
     for inject in report.injects:
         actions = "".join(
-            f"<li>{escape(a.type.removeprefix('resilience.'))} {escape(a.subject)}:"
+            f"<li>{escape(a.type.removeprefix('resilience.'))} {escape(a.event_id)}:"
             f" {a.minutes_after:,.1f} min after</li>"
             for a in inject.actions
         )

@@ -127,9 +127,7 @@ class Player:
         while True:
             page = self._page(key)
             for time, source, id_, partner, type_, subject, body in page:
-                step = self._fire_due_injects(time)
-                if step is Next.SEND:
-                    step = self._wait_until_due(time)
+                step = self._wait_until_due(time)
                 if step is Next.STOP:
                     return self._end("stopped")
                 if step is Next.REWIND:
@@ -143,9 +141,11 @@ class Player:
             else:
                 if len(page) == PAGE_EVENTS:
                     continue
-                if self._fire_due_injects(self.run.scenario_to) is Next.STOP:
+                # The last injects may come after the last event.
+                step = self._wait_until_due(self.run.scenario_to)
+                if step is Next.STOP:
                     return self._end("stopped")
-                if self.rewind_to is None:
+                if step is Next.SEND:
                     return self._end("finished")
             assert self.rewind_to is not None
             key, self.rewind_to = (self.rewind_to, "", ""), None
@@ -168,22 +168,28 @@ class Player:
         return rows
 
     def _wait_until_due(self, scenario_time: datetime) -> Next:
-        """Block until the clock reaches `scenario_time`; or a jump back, or the end."""
+        """Block until the clock reaches `scenario_time`, firing the injects due on the way;
+        or until a jump back, or the end of the run."""
         while True:
+            if self.changed.is_set():
+                self._reload()
             if self.rewind_to is not None:
                 return Next.REWIND
             latest = self.clock[-1]
             if latest.state not in ACTIVE:
                 return Next.STOP
-            wait = RECHECK_SECONDS
-            if latest.state == "running":
-                due = latest.due_at(scenario_time)
-                wait = 0.0 if due is None else (due - utc_now()).total_seconds()
-                if wait <= 0 and not self.changed.is_set():
-                    return Next.SEND
+            now = utc_now()
+            flat_out = latest.state == "running" and latest.speed is None
+            clock = scenario_time if flat_out else latest.scenario_at(now)
+            while self.pending and self.pending[0].scenario_time <= min(scenario_time, clock):
+                self._fire(self.pending.pop(0))
+            if scenario_time <= clock:
+                return Next.SEND
+            due = latest.due_at(scenario_time)
+            wait = RECHECK_SECONDS if due is None else (due - now).total_seconds()
             self._record()
-            if self.changed.wait(min(max(wait, 0.0), RECHECK_SECONDS)) or wait >= RECHECK_SECONDS:
-                self._reload()
+            if not self.changed.wait(min(wait, RECHECK_SECONDS)) and due is None:
+                self._reload()  # paused: look again now and then, should a NOTIFY be lost
 
     def _reload(self) -> None:
         """Read the clock and the injects waiting to fire again, after a control."""
@@ -199,18 +205,6 @@ class Player:
                 self.rewind_to = segment.scenario_time
         self.clock = clock
         self.progress.state = clock[-1].state
-
-    def _fire_due_injects(self, before: datetime) -> Next:
-        while self.pending and self.pending[0].scenario_time <= before:
-            inject = self.pending[0]
-            step = self._wait_until_due(inject.scenario_time)
-            if step is not Next.SEND:
-                return step
-            if not self.pending or self.pending[0] != inject:
-                continue  # a control changed what is waiting
-            self.pending.pop(0)
-            self._fire(inject)
-        return Next.SEND
 
     def _fire(self, inject: runs.DueInject) -> None:
         self._record()

@@ -167,9 +167,11 @@ def _append(
 
 
 def add_inject(conn: Conn, run: str, inject: Inject, *, ad_hoc: bool) -> None:
+    """An ad-hoc inject is put to the players as it is made: that is its `fired_at`."""
     conn.execute(
         "INSERT INTO exercise_injects (run, inject_id, scenario_time, synopsis, target_partner,"
-        " expected_action, effect, ad_hoc) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        " expected_action, effect, ad_hoc, fired_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
+        " CASE WHEN %s THEN clock_timestamp() END)",
         (
             run,
             inject.id,
@@ -178,6 +180,7 @@ def add_inject(conn: Conn, run: str, inject: Inject, *, ad_hoc: bool) -> None:
             inject.target,
             inject.expected_action,
             inject.effect.model_dump_json(),
+            ad_hoc,
             ad_hoc,
         ),
     )
@@ -247,7 +250,8 @@ def fired_effects(conn: Conn, run: str) -> list[tuple[datetime, Effect]]:
 def mark_fired(conn: Conn, run: str, inject_id: str) -> bool:
     """Fire an inject unless the facilitator held or skipped it meanwhile. The caller commits."""
     fired = conn.execute(
-        "UPDATE exercise_injects SET status = 'fired', fired_at = clock_timestamp()"
+        "UPDATE exercise_injects SET status = 'fired',"
+        " fired_at = coalesce(fired_at, clock_timestamp())"
         " WHERE run = %s AND inject_id = %s AND status = 'scheduled'",
         (run, inject_id),
     )
