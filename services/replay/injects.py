@@ -157,6 +157,8 @@ class Outages:
             self.windows.append((effect.suppress.partner, at, end))
 
     def silences(self, partner: str, scenario_time: datetime) -> bool:
+        if not self.windows:
+            return False
         return any(p == partner and start <= scenario_time < end for p, start, end in self.windows)
 
 

@@ -22,42 +22,21 @@ from typing import Any
 
 import orjson
 import psycopg
-from kafka import KafkaProducer
 
 from infra.topics import ensure_topics, exercise_topic
 from services.consumer_offsets import current_epoch
 from services.relay.relay import EPOCH_HEADER
 from services.replay import runs
+from services.replay.archive_pages import PAGE_EVENTS, ArchivePages, Key
 from services.replay.clock import ACTIVE, Segment, utc_now
 from services.replay.injects import Outages, added_events, outages_of
+from services.replay.run_topic import RunTopic
+from services.replay.sent_log import SentLog
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PAGE_EVENTS = 5000
 RECHECK_SECONDS = 1.0
-
-# Events of the incident in scenario order, after a (time, source, id) key; with the run's
-# shift applied to `time` in the body when there is one (--shift-to-now).
-PAGE_SQL = """
-SELECT time, source, id, partner, type, subject,
-       CASE WHEN %(shift)s = interval '0' THEN body::text
-            ELSE jsonb_set(body, '{time}', to_jsonb(to_char(
-                     (time + %(shift)s) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')))::text
-       END
-FROM archive
-WHERE incident = %(incident)s AND time >= %(time)s AND time <= %(to)s
-  AND (time, source, id) > (%(time)s, %(source)s, %(id)s)
-ORDER BY time, source, id
-LIMIT %(limit)s
-"""
-TIMES_COPY = (
-    "COPY exercise_event_times (run, source, id, partner, type, origin, scenario_time,"
-    " exercise_time) FROM STDIN"
-)
-TIMES_SQL = """
-CREATE TEMP TABLE IF NOT EXISTS sent_times (LIKE exercise_event_times) ON COMMIT DELETE ROWS
-"""
 
 
 class Next(Enum):
@@ -96,20 +75,17 @@ class Player:
         self.pending: list[runs.DueInject] = []
         self.sent: list[tuple[Any, ...]] = []
         self.rewind_to: datetime | None = None
-        self.epoch = b"0"
         self._listening = threading.Thread(target=self._listen, daemon=True)
         self._stop_listening = threading.Event()
 
     def play(self) -> Progress:
         ensure_topics(self.settings, (exercise_topic(self.run.run),))
-        self.epoch = str(current_epoch(self.conn)).encode()
-        self.producer = KafkaProducer(
-            bootstrap_servers=self.settings.require_kafka_bootstrap(),
-            client_id=f"tandem-replay-{self.run.run}",
-            acks="all",
-            linger_ms=2,
-            batch_size=512 * 1024,
+        epoch = str(current_epoch(self.conn)).encode()
+        self.producer = RunTopic(
+            self.settings.require_kafka_bootstrap(), self.topic, [(EPOCH_HEADER, epoch)]
         )
+        self.pages = ArchivePages(self.settings.require_database_url(), self.run)
+        self.log = SentLog(self.settings.require_database_url(), self.run.run)
         self._listening.start()
         try:
             self._reload()
@@ -118,12 +94,15 @@ class Player:
             self._play_from(self.run.scenario_from)
         finally:
             self._stop_listening.set()
+            self.pages.close()
             self.producer.close()
+            self.log.close()
+            self._listening.join()
             self.conn.close()
         return self.progress
 
     def _play_from(self, start: datetime) -> None:
-        key: tuple[datetime, str, str] = (start, "", "")
+        key: Key = (start, "", "")
         while True:
             page = self._page(key)
             for time, source, id_, partner, type_, subject, body in page:
@@ -150,22 +129,9 @@ class Player:
             assert self.rewind_to is not None
             key, self.rewind_to = (self.rewind_to, "", ""), None
 
-    def _page(self, key: tuple[datetime, str, str]) -> list[tuple[Any, ...]]:
+    def _page(self, key: Key) -> list[tuple[Any, ...]]:
         self._record()
-        rows = self.conn.execute(
-            PAGE_SQL,
-            {
-                "shift": self.run.shift,
-                "incident": self.run.incident,
-                "to": self.run.scenario_to,
-                "time": key[0],
-                "source": key[1],
-                "id": key[2],
-                "limit": PAGE_EVENTS,
-            },
-        ).fetchall()
-        self.conn.commit()
-        return rows
+        return self.pages.page(key)
 
     def _wait_until_due(self, scenario_time: datetime) -> Next:
         """Block until the clock reaches `scenario_time`, firing the injects due on the way;
@@ -178,6 +144,8 @@ class Player:
             latest = self.clock[-1]
             if latest.state not in ACTIVE:
                 return Next.STOP
+            if latest.state == "running" and latest.speed is None and not self.pending:
+                return Next.SEND  # flat out: nothing to wait for
             now = utc_now()
             flat_out = latest.state == "running" and latest.speed is None
             clock = scenario_time if flat_out else latest.scenario_at(now)
@@ -226,9 +194,7 @@ class Player:
     def _send(
         self, subject: str, value: bytes, meta: tuple[str, str, str, str, str], at: datetime
     ) -> None:
-        self.producer.send(
-            self.topic, key=subject.encode(), value=value, headers=[(EPOCH_HEADER, self.epoch)]
-        )
+        self.producer.send(subject.encode(), value)
         self.sent.append((self.run.run, *meta, at, utc_now()))
         self.progress.events_sent += 1
         self.progress.scenario_time = at
@@ -241,25 +207,14 @@ class Player:
             self.conn.commit()  # also ends the transaction of any mark_fired
             return
         self.producer.flush()
-        with self.conn.cursor() as cur:
-            cur.execute(TIMES_SQL)
-            with cur.copy(TIMES_COPY.replace("exercise_event_times", "sent_times")) as copy:
-                for row in self.sent:
-                    copy.write_row(row)
-            cur.execute(
-                "INSERT INTO exercise_event_times SELECT * FROM sent_times ON CONFLICT DO NOTHING"
-            )
-            cur.execute(
-                "UPDATE exercise_runs SET reached = %s, events_sent = events_sent + %s,"
-                " updated_at = now() WHERE run = %s",
-                (self.progress.scenario_time, len(self.sent), self.run.run),
-            )
         self.conn.commit()
-        self.sent.clear()
+        self.log.record(self.sent, self.progress.scenario_time)
+        self.sent = []
         self.on_progress(self.progress)
 
     def _end(self, state: str) -> None:
         self._record()
+        self.log.wait()
         if state == "finished":
             runs.finish(self.conn, self.run.run, self.run.scenario_to)
             self.conn.commit()
