@@ -16,6 +16,10 @@ BATCH = "application/cloudevents-batch+json"
 JSON = "application/json"
 
 
+class UnsupportedMediaType(ValueError):
+    pass
+
+
 def media_type(content_type: str | None) -> str:
     """The media type of a content-type value, without parameters; JSON when there is none."""
     return (content_type or JSON).split(";")[0].strip().lower() or JSON

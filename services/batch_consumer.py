@@ -5,6 +5,10 @@ the positions, so a kill at any moment leaves either both or neither: exactly-on
 without broker transactions. It reads every partition of its topic itself (no consumer group:
 positions live in PostgreSQL, and one instance keeps up at COPY speed); a second instance waits
 on an advisory lock as a hot standby.
+
+Records the relay publishes carry its broker epoch, and meeting a newer one sends the consumer
+back to the start of the new log. Partners' own records (`events.inbound`) carry no epoch that
+may be trusted, so a consumer of those (`relayed=False`) ignores the header.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from services.consumer_offsets import (
     save_positions,
     start_offset,
 )
+from services.database import become_the_active_instance, connect
+from services.runtime import start_service
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,10 +40,13 @@ MAX_RECORDS = 5000
 
 
 class BatchConsumer:
-    def __init__(self, settings: Settings, conn: Conn, name: str, topic: str) -> None:
+    def __init__(
+        self, settings: Settings, conn: Conn, name: str, topic: str, *, relayed: bool = True
+    ) -> None:
         self.conn = conn
         self.name = name
         self.topic = settings.topic(topic)
+        self.relayed = relayed
         self.epochs: dict[int, int] = {}
         self.consumer = KafkaConsumer(
             bootstrap_servers=settings.require_kafka_bootstrap(),
@@ -69,7 +78,7 @@ class BatchConsumer:
         records: list[ConsumerRecord] = []  # type: ignore[type-arg]
         positions: dict[int, Position] = {}
         for tp, batch in polled.items():
-            kept = self._current_log(tp, batch)
+            kept = self._current_log(tp, batch) if self.relayed else batch
             if kept:
                 records.extend(kept)
                 positions[tp.partition] = Position(self.epochs[tp.partition], kept[-1].offset + 1)
@@ -105,3 +114,16 @@ class BatchConsumer:
 
     def close(self) -> None:
         self.consumer.close()
+
+
+def serve(name: str, topic: str, write: Write, *, relayed: bool = True) -> None:
+    """A service that is one batch consumer: the active instance of `name` (the others wait),
+    writing each batch of `topic` with `write` until SIGTERM."""
+    settings, stop = start_service(name)
+    with connect(settings) as conn:
+        become_the_active_instance(conn, name)
+        consumer = BatchConsumer(settings, conn, name, topic, relayed=relayed)
+        try:
+            consumer.run(write, stop)
+        finally:
+            consumer.close()

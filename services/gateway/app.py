@@ -14,10 +14,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
 
 from schemas import ContractError, Event, Problem
+from schemas.bindings import UnsupportedMediaType
 from services.gateway import dead_letters, feed_routes, figures_routes, metrics
 from services.gateway.auth import Authenticator
 from services.gateway.authenticated import Partner
-from services.gateway.body import UnsupportedMediaType, decode_events
+from services.gateway.body import decode_events
 from services.gateway.dead_letters import DeadLetter
 from services.gateway.event_store import (
     EventStore,

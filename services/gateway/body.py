@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from schemas import Event, parse_batch_json, parse_event_json
-from schemas.bindings import BATCH, JSON, STRUCTURED, is_json, media_type, parse_binary_event
-
-
-class UnsupportedMediaType(ValueError):
-    pass
+from schemas.bindings import (
+    BATCH,
+    JSON,
+    STRUCTURED,
+    UnsupportedMediaType,
+    is_json,
+    media_type,
+    parse_binary_event,
+)
 
 
 def decode_events(headers: Mapping[str, str], raw: bytes) -> list[Event]:
