@@ -91,11 +91,11 @@ def test_kcat_producers_valid_events_accepted_once_refusals_rejected_with_reason
         foodbank, council = tokens(conn)
     own = ("authorization", f"Bearer {foodbank}")
 
-    def kcat(value: bytes, *headers: tuple[str | bytes, str | bytes], key: str = "") -> None:
+    def kcat(value: bytes, *headers: tuple[str | bytes, str | bytes]) -> None:
         message = tmp_path / f"message-{uuid.uuid4().hex}"
         message.write_bytes(value)  # kcat sends each file as one message
         args: list[str | bytes] = ["kcat", "-P", "-b", str(settings.kafka_bootstrap)]
-        args += ["-t", settings.topic(INBOUND), *(["-k", key] if key else [])]
+        args += ["-t", settings.topic(INBOUND), "-k", "one-partition"]
         for name, text in headers:
             args += [
                 "-H",
@@ -108,8 +108,9 @@ def test_kcat_producers_valid_events_accepted_once_refusals_rejected_with_reason
         )
         assert done.returncode == 0, done.stderr.decode(errors="replace")
 
+    # One key: every message goes to one partition, in this order.
     structured, in_binary = sample_event(1), sample_event(2)
-    kcat(orjson.dumps(structured), own, STRUCTURED, key="hub-1")
+    kcat(orjson.dumps(structured), own, STRUCTURED)
     kcat(orjson.dumps(in_binary["data"]), own, *binary_headers(in_binary))
     kcat(orjson.dumps(bad_quantity(3)), own, STRUCTURED)
     kcat(b"this is not JSON", own)
@@ -117,7 +118,9 @@ def test_kcat_producers_valid_events_accepted_once_refusals_rejected_with_reason
     kcat(orjson.dumps(sample_event(5)), ("authorization", f"Bearer {council}"))
     kcat(orjson.dumps(sample_event(6)), own)  # after every poison message
     kcat(orjson.dumps(structured), own, STRUCTURED)  # re-sent: a duplicate
-    sent = 8
+    kcat(orjson.dumps(sample_event(7)), own, (b"\xff\xfe", b"a header name not UTF-8"))
+    kcat(orjson.dumps(sample_event(8)), own)  # after a record the client cannot read
+    sent = 10
 
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -130,18 +133,21 @@ def test_kcat_producers_valid_events_accepted_once_refusals_rejected_with_reason
         wait_for(lambda: relayed_everything(conn), what="the relay to catch up")
         events, letters = stored(conn)
 
-    assert events == ["e-1", "e-2", "e-6"]
-    accepted = read_topic(settings, ACCEPTED, 3)
-    assert sorted(value["id"] for _, value in accepted) == ["e-1", "e-2", "e-6"]
+    assert events == ["e-1", "e-2", "e-6", "e-8"]
+    accepted = read_topic(settings, ACCEPTED, 4)
+    assert sorted(value["id"] for _, value in accepted) == ["e-1", "e-2", "e-6", "e-8"]
     assert {key for key, _ in accepted} == {b"hub-0", b"hub-1", b"hub-2"}
 
     assert [(channel, partner, status) for channel, partner, status, _ in letters] == [
+        ("kafka", None, 400),
         ("kafka", None, 401),
         ("kafka", "rbk-council", 403),
         ("kafka", "kingston-foodbank", 422),
         ("kafka", "kingston-foodbank", 422),
     ]
     said = [[(p["id"], p["field"], p["reason"]) for p in problems] for *_, problems in letters]
+    [(_, _, unreadable)] = said.pop(0)
+    assert unreadable.startswith("record at partition ") and "could not be read" in unreadable
     assert said[0] == [
         (None, "authorization", "header must carry a valid partner token: Bearer <token>")
     ]
@@ -151,12 +157,12 @@ def test_kcat_producers_valid_events_accepted_once_refusals_rejected_with_reason
     assert [(i, field) for i, field, _ in said[2]] == [("e-3", "data.quantity")]
     assert said[3][0][2].startswith("is not valid JSON")
 
-    rejected = read_topic(settings, REJECTED, 4)
-    assert len(rejected) == 4
+    rejected = read_topic(settings, REJECTED, 5)
+    assert len(rejected) == 5
     by_status = {value["status"]: value for _, value in rejected}
     assert by_status[403]["channel"] == "kafka"
     assert by_status[403]["problems"][0]["field"] == "partner"
-    assert sorted(by_status) == [401, 403, 422]
+    assert sorted(by_status) == [400, 401, 403, 422]
 
 
 def test_each_message_takes_effect_once_across_a_restart(

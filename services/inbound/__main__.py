@@ -2,7 +2,7 @@
 
 from infra.topics import INBOUND
 from services.batch_consumer import serve
-from services.inbound.writer import InboundWriter
+from services.inbound.writer import InboundWriter, record_unreadable
 
 if __name__ == "__main__":
-    serve("inbound", INBOUND, InboundWriter(), relayed=False)
+    serve("inbound", INBOUND, InboundWriter(), relayed=False, unreadable=record_unreadable)

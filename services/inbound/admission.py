@@ -61,3 +61,12 @@ def _refused(
     partner: str | None, status: int, payload: bytes, problems: Sequence[Problem]
 ) -> DeadLetter:
     return DeadLetter(CHANNEL, partner, status, problems, payload)
+
+
+def unreadable(partition: int, offset: int, reason: str) -> DeadLetter:
+    """The dead letter of a record the Kafka client could not even read (a header name that is
+    not UTF-8, say): nothing of it is known but where it was."""
+    where = f"record at partition {partition}, offset {offset}"
+    return _refused(
+        None, 400, b"", [Problem(None, None, "", f"{where} could not be read: {reason}")]
+    )

@@ -13,7 +13,7 @@ from schemas import Event
 from services.consumer_offsets import Conn
 from services.gateway.dead_letters import DeadLetter, record_all
 from services.gateway.event_store import StoredEvent, append_in
-from services.inbound.admission import InboundMessage, admit
+from services.inbound.admission import InboundMessage, admit, unreadable
 from services.partners import partner_for_token
 from services.verified_tokens import VerifiedTokens
 
@@ -63,3 +63,7 @@ class InboundWriter:
             "inbound batch written",
             extra={"accepted": new, "duplicates": len(events) - new, "refused": len(refused)},
         )
+
+
+def record_unreadable(conn: Conn, partition: int, offset: int, reason: str) -> None:
+    record_all(conn, [unreadable(partition, offset, reason)])
