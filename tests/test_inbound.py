@@ -4,10 +4,10 @@ partner would, and in process across a restart."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,6 @@ from tests.events_store import sample_event
 from tests.servers import service_process, wait_for
 from tests.topics import read_topic
 
-Headers = Sequence[tuple[str | bytes, str | bytes]]
 STRUCTURED = ("content-type", "application/cloudevents+json")
 
 Conn = psycopg.Connection[tuple[Any, ...]]
@@ -97,12 +96,7 @@ def test_kcat_producers_valid_events_accepted_once_refusals_rejected_with_reason
         args: list[str | bytes] = ["kcat", "-P", "-b", str(settings.kafka_bootstrap)]
         args += ["-t", settings.topic(INBOUND), "-k", "one-partition"]
         for name, text in headers:
-            args += [
-                "-H",
-                (name.encode() if isinstance(name, str) else name)
-                + b"="
-                + (text.encode() if isinstance(text, str) else text),
-            ]
+            args += ["-H", os.fsencode(name) + b"=" + os.fsencode(text)]
         done = subprocess.run(
             [*args, str(message)], env=kcat_environment(), capture_output=True, timeout=30
         )
