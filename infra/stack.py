@@ -45,6 +45,7 @@ def services(port: int) -> tuple[ServiceSpec, ...]:
         ServiceSpec("gateway", "services.gateway", ("--port", str(port))),
         ServiceSpec("relay", "services.relay"),
         ServiceSpec("archiver", "services.archiver"),
+        ServiceSpec("inbound", "services.inbound"),
         ServiceSpec("aggregator", "services.aggregator"),
         ServiceSpec("router", "services.router"),
     )

@@ -5,6 +5,12 @@ the positions, so a kill at any moment leaves either both or neither: exactly-on
 without broker transactions. It reads every partition of its topic itself (no consumer group:
 positions live in PostgreSQL, and one instance keeps up at COPY speed); a second instance waits
 on an advisory lock as a hot standby.
+
+Records the relay publishes carry its broker epoch, and meeting a newer one sends the consumer
+back to the start of the new log. Partners' own records (`events.inbound`) carry no epoch that
+may be trusted, so a consumer of those (`relayed=False`) ignores the header; and as anyone may
+write them, a record the client cannot even read is handed to `unreadable` (with the position
+after it, in one transaction) rather than stopping its partition.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Callable
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import CorruptRecordError
 
 from services.consumer_offsets import (
     Conn,
@@ -25,22 +32,39 @@ from services.consumer_offsets import (
     save_positions,
     start_offset,
 )
+from services.database import become_the_active_instance, connect
+from services.runtime import start_service
 from services.settings import Settings
+from services.unreadable_records import unreadable_record
 
 log = logging.getLogger(__name__)
 
 Write = Callable[[Conn, list[ConsumerRecord]], None]  # type: ignore[type-arg]
+Unreadable = Callable[[Conn, int, int, str], None]
+"""Keeps what is known of the record at (partition, offset) that could not be read, and why."""
 MAX_RECORDS = 5000
 
 
 class BatchConsumer:
-    def __init__(self, settings: Settings, conn: Conn, name: str, topic: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        conn: Conn,
+        name: str,
+        topic: str,
+        *,
+        relayed: bool = True,
+        unreadable: Unreadable | None = None,
+    ) -> None:
         self.conn = conn
         self.name = name
         self.topic = settings.topic(topic)
+        self.relayed = relayed
+        self.unreadable = unreadable
+        self.bootstrap = settings.require_kafka_bootstrap()
         self.epochs: dict[int, int] = {}
         self.consumer = KafkaConsumer(
-            bootstrap_servers=settings.require_kafka_bootstrap(),
+            bootstrap_servers=self.bootstrap,
             client_id=f"tandem-{name}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -65,11 +89,17 @@ class BatchConsumer:
 
     def poll_once(self, write: Write, timeout_ms: int = 500) -> int:
         """Read one batch and commit its effects with its positions; return records written."""
-        polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=MAX_RECORDS)
+        try:
+            polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=MAX_RECORDS)
+        except CorruptRecordError as error:
+            if self.unreadable is None:
+                raise
+            self._pass_over_unreadable(str(error))
+            return 0
         records: list[ConsumerRecord] = []  # type: ignore[type-arg]
         positions: dict[int, Position] = {}
         for tp, batch in polled.items():
-            kept = self._current_log(tp, batch)
+            kept = self._current_log(tp, batch) if self.relayed else batch
             if kept:
                 records.extend(kept)
                 positions[tp.partition] = Position(self.epochs[tp.partition], kept[-1].offset + 1)
@@ -79,6 +109,19 @@ class BatchConsumer:
             write(self.conn, records)
             save_positions(self.conn, self.name, self.topic, positions)
         return len(records)
+
+    def _pass_over_unreadable(self, reason: str) -> None:
+        assert self.unreadable is not None
+        tp, offset = unreadable_record(self.consumer, self.bootstrap)
+        log.warning(
+            "record could not be read; passed over",
+            extra={"partition": tp.partition, "offset": offset, "error": reason},
+        )
+        with self.conn.transaction():
+            self.unreadable(self.conn, tp.partition, offset, reason)
+            position = Position(self.epochs[tp.partition], offset + 1)
+            save_positions(self.conn, self.name, self.topic, {tp.partition: position})
+        self.consumer.seek(tp, offset + 1)
 
     def _current_log(
         self,
@@ -105,3 +148,25 @@ class BatchConsumer:
 
     def close(self) -> None:
         self.consumer.close()
+
+
+def serve(
+    name: str,
+    topic: str,
+    write: Write,
+    *,
+    relayed: bool = True,
+    unreadable: Unreadable | None = None,
+) -> None:
+    """A service that is one batch consumer: the active instance of `name` (the others wait),
+    writing each batch of `topic` with `write` until SIGTERM."""
+    settings, stop = start_service(name)
+    with connect(settings) as conn:
+        become_the_active_instance(conn, name)
+        consumer = BatchConsumer(
+            settings, conn, name, topic, relayed=relayed, unreadable=unreadable
+        )
+        try:
+            consumer.run(write, stop)
+        finally:
+            consumer.close()

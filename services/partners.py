@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import psycopg
 
+from schemas import Event, Problem
+
 TOKEN_PREFIX = "tdm"
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
@@ -36,6 +38,12 @@ def split_token(token: str) -> tuple[str, str] | None:
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or not parts[2]:
         return None
     return parts[1], parts[2]
+
+
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value, or None."""
+    scheme, _, token = authorization.partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
 def add_partner(conn: psycopg.Connection[tuple[object, ...]], partner: Partner) -> str:
@@ -95,3 +103,30 @@ TOKEN_LOOKUP_SQL = (
 
 def verify_secret(secret: str, salt: bytes, stored: bytes) -> bool:
     return hmac.compare_digest(hash_secret(secret, salt), stored)
+
+
+def verified_partner(row: tuple[object, ...] | None, secret: str) -> str | None:
+    """The partner of a token row found by TOKEN_LOOKUP_SQL, if `secret` is that token's."""
+    if row is None:
+        return None
+    partner, salt, stored = row
+    assert isinstance(salt, bytes) and isinstance(stored, bytes)
+    return str(partner) if verify_secret(secret, salt, stored) else None
+
+
+def partner_for_token(conn: psycopg.Connection[tuple[object, ...]], token: str) -> str | None:
+    """The partner whose valid token this is, or None; costs a slow hash when the id is known."""
+    parts = split_token(token)
+    if parts is None:
+        return None
+    token_id, secret = parts
+    return verified_partner(conn.execute(TOKEN_LOOKUP_SQL, (token_id,)).fetchone(), secret)
+
+
+def impersonation(event: Event, partner_id: str, index: int | None = None) -> Problem | None:
+    """The problem with an event that `partner_id` published in another partner's name."""
+    if event.partner == partner_id:
+        return None
+    return Problem(
+        index, event.id, "partner", f"is {event.partner!r} but the token belongs to {partner_id!r}"
+    )

@@ -13,6 +13,7 @@ TANDEM_SERVICES = {
     "gateway": ["python", "-m", "services.gateway", "--host", "0.0.0.0", "--port", "8080"],
     "relay": ["python", "-m", "services.relay"],
     "archiver": ["python", "-m", "services.archiver"],
+    "inbound": ["python", "-m", "services.inbound"],
     "aggregator": ["python", "-m", "services.aggregator"],
     "router": ["python", "-m", "services.router"],
 }

@@ -1,14 +1,18 @@
-"""The situation report: `tandem sitrep`."""
+"""The situation report and its tables: `tandem sitrep`, `tandem export`."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from services.cli.common import fail, settings_for
+
+if TYPE_CHECKING:
+    from services.figures.sitrep import Sitrep
 
 
 class ReportFormat(StrEnum):
@@ -16,24 +20,65 @@ class ReportFormat(StrEnum):
     md = "md"
 
 
+class TableFormat(StrEnum):
+    csv = "csv"
+    hxl = "hxl"
+
+
+Incident = Annotated[str, typer.Option(help="The incident's id, e.g. covid-2020.")]
+At = Annotated[
+    str | None, typer.Option(help="RFC 3339 time, e.g. 2020-04-01T12:00:00Z (default: now).")
+]
+Run = Annotated[str, typer.Option(help="live, or an exercise run id.")]
+
+
 def sitrep(
-    incident: Annotated[str, typer.Option(help="The incident's id, e.g. covid-2020.")],
-    at: Annotated[
-        str | None, typer.Option(help="RFC 3339 time, e.g. 2020-04-01T12:00:00Z (default: now).")
-    ] = None,
-    run: Annotated[str, typer.Option(help="live, or an exercise run id.")] = "live",
+    incident: Incident,
+    at: At = None,
+    run: Run = "live",
     report_format: Annotated[
         ReportFormat, typer.Option("--format", help="json (figures.md) or md (one page).")
     ] = ReportFormat.json,
 ) -> None:
     """The situation report of an incident at a time, from the live figures."""
+    from services.figures.sitrep_markdown import render_markdown
 
+    report = _read_sitrep(incident, at, run)
+    if report_format is ReportFormat.md:
+        typer.echo(render_markdown(report), nl=False)
+    else:
+        typer.echo(report.model_dump_json())
+
+
+def export(
+    incident: Incident,
+    out: Annotated[Path, typer.Option(help="Directory to write the CSV files into.")],
+    at: At = None,
+    run: Run = "live",
+    table_format: Annotated[
+        TableFormat,
+        typer.Option("--format", help="csv, or hxl: CSV with a row of HXL hashtags."),
+    ] = TableFormat.csv,
+) -> None:
+    """The situation report's tables as CSV files, one per table; prints each file's path."""
+    from services.figures.sitrep_tables import sitrep_tables
+    from services.figures.tables_csv import write_csv
+
+    report = _read_sitrep(incident, at, run)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for table in sitrep_tables(report):
+            typer.echo(write_csv(table, out, hxl=table_format is TableFormat.hxl))
+    except OSError as exc:
+        raise fail(f"could not write {out}: {exc.strerror or exc}") from None
+
+
+def _read_sitrep(incident: str, at: str | None, run: str) -> Sitrep:
     import psycopg
 
     from services.database import connect
     from services.figures.sitrep import parse_at
     from services.figures.sitrep import sitrep as situation_report
-    from services.figures.sitrep_markdown import render_markdown
 
     try:
         when = datetime.now(UTC) if at is None else parse_at(at)
@@ -41,11 +86,7 @@ def sitrep(
         raise fail(str(exc)) from None
     try:
         with connect(settings_for()) as conn:
-            report = situation_report(conn, incident, when, run)
+            return situation_report(conn, incident, when, run)
     except (RuntimeError, psycopg.Error) as exc:
         reason = str(exc).strip().partition("\n")[0] or type(exc).__name__
         raise fail(f"could not read the figures: {reason}") from None
-    if report_format is ReportFormat.md:
-        typer.echo(render_markdown(report), nl=False)
-    else:
-        typer.echo(report.model_dump_json())

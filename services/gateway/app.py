@@ -13,11 +13,13 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
 
-from schemas import ContractError, Event, Problem, event_to_json
+from schemas import ContractError, Event, Problem
+from schemas.bindings import UnsupportedMediaType
 from services.gateway import dead_letters, exercise_routes, feed_routes, figures_routes, metrics
 from services.gateway.auth import Authenticator
 from services.gateway.authenticated import Partner
-from services.gateway.body import UnsupportedMediaType, decode_events
+from services.gateway.body import decode_events
+from services.gateway.dead_letters import DeadLetter
 from services.gateway.event_store import (
     EventStore,
     Overloaded,
@@ -26,6 +28,7 @@ from services.gateway.event_store import (
     prepare_connection,
 )
 from services.gateway.rate_limits import RateLimits, retry_after
+from services.partners import impersonation
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,19 +49,6 @@ class Refused(Exception):
         self.error = error
         self.problems = list(problems)
         self.retry = retry
-
-
-def stored(event: Event) -> StoredEvent:
-    return StoredEvent(
-        source=event.source,
-        id=event.id,
-        type=event.type,
-        partner=event.partner,
-        incident=event.incident,
-        subject=event.subject,
-        time=event.time,
-        body=event_to_json(event).decode(),
-    )
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -149,11 +139,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Refused as exc:
             await dead_letters.record(
                 request.app.state.pool,
-                channel="http",
-                partner=partner_id,
-                status=exc.status,
-                problems=exc.problems or [Problem(None, None, "", exc.error)],
-                payload=raw,
+                DeadLetter(
+                    channel="http",
+                    partner=partner_id,
+                    status=exc.status,
+                    problems=exc.problems or [Problem(None, None, "", exc.error)],
+                    payload=raw,
+                ),
             )
             raise
         limits: RateLimits = request.app.state.rate_limits
@@ -162,7 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise Refused(429, f"over {partner_id}'s rate limit; retry later", retry=wait)
         store: EventStore = request.app.state.store
         try:
-            new = await store.append([stored(e) for e in events])
+            new = await store.append([StoredEvent.of(e) for e in events])
         except Overloaded as exc:
             raise Refused(429, f"overloaded, retry later: {exc}") from None
         except StoreUnavailable:
@@ -206,14 +198,9 @@ async def _validated(
     if len(events) > settings.max_batch_events:
         raise Refused(413, f"batch over the {settings.max_batch_events}-event limit")
     spoofed = [
-        Problem(
-            index if len(events) > 1 else None,
-            e.id,
-            "partner",
-            f"is {e.partner!r} but the token belongs to {partner_id!r}",
-        )
+        problem
         for index, e in enumerate(events)
-        if e.partner != partner_id
+        if (problem := impersonation(e, partner_id, index if len(events) > 1 else None))
     ]
     if spoofed:
         raise Refused(403, "events published as another partner; nothing was accepted", spoofed)

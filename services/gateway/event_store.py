@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
+
+from schemas import Event, event_to_json
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +48,35 @@ class StoredEvent:
     time: datetime
     body: str
 
+    @classmethod
+    def of(cls, event: Event) -> StoredEvent:
+        return cls(
+            source=event.source,
+            id=event.id,
+            type=event.type,
+            partner=event.partner,
+            incident=event.incident,
+            subject=event.subject,
+            time=event.time,
+            body=event_to_json(event).decode(),
+        )
+
     @property
     def key(self) -> tuple[str, str]:
         return (self.source, self.id)
+
+    def row(self) -> tuple[object, ...]:
+        """In the order of COLUMNS."""
+        return (
+            self.source,
+            self.id,
+            self.type,
+            self.partner,
+            self.incident,
+            self.subject,
+            self.time,
+            self.body,
+        )
 
 
 class Overloaded(Exception):
@@ -102,19 +132,32 @@ class EventStore:
                 self._waiting_events -= sum(len(p.events) for p in batch)
 
     async def _insert(self, batch: list[_Pending]) -> set[tuple[str, str]]:
-        unique: dict[tuple[str, str], StoredEvent] = {}
-        for pending in batch:
-            for event in pending.events:
-                unique.setdefault(event.key, event)
         async with self.pool.connection() as conn, conn.transaction():
             cursor = conn.cursor()
             async with cursor.copy(COPY_SQL) as copy:
-                for e in unique.values():
-                    await copy.write_row(
-                        (e.source, e.id, e.type, e.partner, e.incident, e.subject, e.time, e.body)
-                    )
+                for event in _unique(e for pending in batch for e in pending.events):
+                    await copy.write_row(event.row())
             await cursor.execute(INSERT_SQL)
             return {(str(s), str(i)) for s, i in await cursor.fetchall()}
+
+
+def append_in(conn: psycopg.Connection[tuple[object, ...]], events: list[StoredEvent]) -> int:
+    """Store `events` within the caller's transaction; return how many were new."""
+    conn.execute(STAGING_SQL)
+    with conn.cursor() as cursor:
+        with cursor.copy(COPY_SQL) as copy:
+            for event in _unique(events):
+                copy.write_row(event.row())
+        cursor.execute(INSERT_SQL)
+        return len(cursor.fetchall())
+
+
+def _unique(events: Iterable[StoredEvent]) -> list[StoredEvent]:
+    """The first of each key, in order: one statement may not insert a key twice."""
+    unique: dict[tuple[str, str], StoredEvent] = {}
+    for event in events:
+        unique.setdefault(event.key, event)
+    return list(unique.values())
 
 
 def _claim(events: list[StoredEvent], inserted: set[tuple[str, str]]) -> int:

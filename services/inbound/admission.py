@@ -1,0 +1,72 @@
+"""What each message on `events.inbound` becomes: an event for the store, or a dead letter
+with its reasons. Plain data in and out; the service around it reads Kafka and writes
+PostgreSQL.
+
+A message says who produced it with its partner's token, in an `authorization: Bearer <token>`
+header, checked as the gateway checks HTTP; the event's `partner` must be the token's. (The
+embedded broker shows consumers no SASL principal; in production the broker's SCRAM users and
+ACLs, `infra/kafka/grant-partner.sh`, also decide who may write to the topic at all.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from schemas import ContractError, Event, Problem
+from schemas.bindings import UnsupportedMediaType
+from services.gateway.dead_letters import DeadLetter
+from services.inbound.kafka_binding import decode_event
+from services.partners import bearer_token, impersonation
+
+CHANNEL = "kafka"
+AUTHORIZATION = "authorization"
+
+PartnerFor = Callable[[str], str | None]
+"""The partner whose valid token this is, or None."""
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    headers: Sequence[tuple[str, bytes | None]]
+    value: bytes | None
+
+
+def admit(message: InboundMessage, partner_for: PartnerFor) -> Event | DeadLetter:
+    """The message's event if its token is valid, it is a valid event, and it is published by
+    the token's partner; otherwise the dead letter saying why."""
+    # Header names compare as HTTP's do; undecodable bytes become U+FFFD and fail validation.
+    headers = {
+        name.lower(): (value or b"").decode(errors="replace") for name, value in message.headers
+    }
+    payload = message.value or b""
+    token = bearer_token(headers.get(AUTHORIZATION, ""))
+    partner = partner_for(token) if token else None
+    if partner is None:
+        reason = "header must carry a valid partner token: Bearer <token>"
+        return _refused(None, 401, payload, [Problem(None, None, AUTHORIZATION, reason)])
+    try:
+        event = decode_event(headers, message.value)
+    except ContractError as exc:
+        return _refused(partner, 422, payload, exc.problems)
+    except UnsupportedMediaType as exc:
+        return _refused(partner, 415, payload, [Problem(None, None, "content-type", str(exc))])
+    problem = impersonation(event, partner)
+    if problem is not None:
+        return _refused(partner, 403, payload, [problem])
+    return event
+
+
+def _refused(
+    partner: str | None, status: int, payload: bytes, problems: Sequence[Problem]
+) -> DeadLetter:
+    return DeadLetter(CHANNEL, partner, status, problems, payload)
+
+
+def unreadable(partition: int, offset: int, reason: str) -> DeadLetter:
+    """The dead letter of a record the Kafka client could not even read (a header name that is
+    not UTF-8, say): nothing of it is known but where it was."""
+    where = f"record at partition {partition}, offset {offset}"
+    return _refused(
+        None, 400, b"", [Problem(None, None, "", f"{where} could not be read: {reason}")]
+    )

@@ -1,0 +1,69 @@
+"""Writes each batch read from `events.inbound`: its events to the event store (the relay then
+publishes them to `events.accepted`), its refusals to the dead letters (and so to
+`events.rejected`). The batch consumer commits this with the batch's positions, in one
+transaction: a message's effect is kept once, whatever fails when."""
+
+from __future__ import annotations
+
+import logging
+
+from kafka.consumer.fetcher import ConsumerRecord
+
+from schemas import Event
+from services.consumer_offsets import Conn
+from services.gateway.dead_letters import DeadLetter, record_all
+from services.gateway.event_store import StoredEvent, append_in
+from services.inbound.admission import InboundMessage, admit, unreadable
+from services.partners import partner_for_token
+from services.verified_tokens import VerifiedTokens
+
+log = logging.getLogger(__name__)
+
+
+class InboundWriter:
+    def __init__(self) -> None:
+        self.verified = VerifiedTokens()
+
+    def __call__(self, conn: Conn, records: list[ConsumerRecord]) -> None:  # type: ignore[type-arg]
+        # Every outcome is remembered for the batch, failures too: a burst of messages with
+        # one wrong token costs one slow hash, not one each.
+        checked: dict[str, str | None] = {}
+
+        def partner_for(token: str) -> str | None:
+            if token not in checked:
+                partner = self.verified.partner(token)
+                if partner is None:
+                    partner = partner_for_token(conn, token)
+                    if partner is not None:
+                        self.verified.remember(token, partner)
+                checked[token] = partner
+            return checked[token]
+
+        events: list[Event] = []
+        refused: list[DeadLetter] = []
+        for record in records:
+            outcome = admit(InboundMessage(record.headers, record.value), partner_for)
+            if isinstance(outcome, DeadLetter):
+                refused.append(outcome)
+                log.warning(
+                    "message refused",
+                    extra={
+                        "partition": record.partition,
+                        "offset": record.offset,
+                        "partner": outcome.partner,
+                        "status": outcome.status,
+                        "fields": sorted({p.field for p in outcome.problems}),
+                    },
+                )
+            else:
+                events.append(outcome)
+        new = append_in(conn, [StoredEvent.of(event) for event in events])
+        record_all(conn, refused)
+        log.info(
+            "inbound batch written",
+            extra={"accepted": new, "duplicates": len(events) - new, "refused": len(refused)},
+        )
+
+
+def record_unreadable(conn: Conn, partition: int, offset: int, reason: str) -> None:
+    record_all(conn, [unreadable(partition, offset, reason)])
