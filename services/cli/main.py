@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import typer
 
-from services.cli import dashboards_commands, figures_commands, sharing_commands, stack_commands
+from services.cli import (
+    dashboards_commands,
+    figures_commands,
+    publish_commands,
+    sharing_commands,
+    stack_commands,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.command()(stack_commands.up)
@@ -17,3 +23,5 @@ app.command()(figures_commands.sitrep)
 app.add_typer(dashboards_commands.dashboards_app, name="dashboards")
 app.add_typer(sharing_commands.agreement_app, name="agreement")
 app.command()(sharing_commands.audit)
+app.command()(publish_commands.publish)
+app.add_typer(publish_commands.mapping_app, name="mapping")

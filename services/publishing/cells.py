@@ -63,7 +63,7 @@ def converter(kind: Kind, time_format: str | None, zone: tzinfo | None) -> Calla
     """The conversion of a (non-blank) cell to `kind`."""
     if kind == "time":
         return lambda value: as_time(value, time_format, zone)
-    return _CONVERTERS.get(kind, _unchanged)
+    return _CONVERTERS.get(kind, unchanged)
 
 
 def as_time(value: object, time_format: str | None, zone: tzinfo | None) -> str:
@@ -120,7 +120,7 @@ def _boolean(value: object) -> bool:
     raise CellError(f"{text_of(value)!r} is not yes or no")
 
 
-def _array(value: object) -> list[Any]:
+def as_list(value: object) -> list[Any]:
     if isinstance(value, list):
         return value
     return [part.strip() for part in re.split(r"[,;]", text_of(value)) if part.strip()]
@@ -131,7 +131,7 @@ def _string(value: object) -> object:
     return value.strip() if isinstance(value, str) else text_of(value)
 
 
-def _unchanged(value: object) -> object:
+def unchanged(value: object) -> object:
     return value
 
 
@@ -139,6 +139,6 @@ _CONVERTERS: dict[Kind, Callable[[Any], Any]] = {
     "integer": _integer,
     "number": _number,
     "boolean": _boolean,
-    "array": _array,
+    "array": as_list,
     "string": _string,
 }

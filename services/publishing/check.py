@@ -129,8 +129,7 @@ def _translator(path: Path, row_file: RowFile, mapping: EventMapping | None) -> 
         missing = sorted(mapping.columns() - set(row_file.columns))
         if missing:
             raise FileProblem(
-                f"{path.name} has no column {', '.join(map(repr, missing))} that the mapping "
-                f"reads (its columns: {', '.join(map(repr, row_file.columns))})"
+                f"{path.name} lacks columns the mapping reads: {', '.join(map(repr, missing))} "
+                f"(its columns: {', '.join(map(repr, row_file.columns))})"
             )
     return MappedRows(mapping)
-

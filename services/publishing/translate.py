@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from schemas import ENVELOPE_MODELS
@@ -16,12 +17,14 @@ from schemas.events import subject_of
 from services.publishing.cells import (
     CellError,
     Kind,
+    as_list,
     converter,
     is_blank,
     normalised,
     payload_kinds,
     slug,
     text_of,
+    unchanged,
 )
 from services.publishing.mapping import PLACEHOLDER, Cell, EventMapping, EventRule
 from services.publishing.rows import Row
@@ -163,22 +166,18 @@ class MappedRows:
 
     def _reader(self, cell: Cell, kind: Kind) -> Callable[[dict[str, Any]], Any]:
         source = _source(cell)
-        lookup = _lookup(cell.values) if cell.values is not None else None
+        # A list cell ("Driving; First aid") is mapped item by item.
+        array = kind == "array"
+        one = partial(_each, self._one(cell, "string")) if array else self._one(cell, kind)
+        return lambda values: _unless_blank(source(values), one)
+
+    def _one(self, cell: Cell, kind: Kind) -> Callable[[Any], Any]:
+        """A non-blank value through the partner's codes, the contract's type, and `slug`."""
+        lookup = _lookup(cell.values) if cell.values is not None else unchanged
         convert = converter(kind, cell.format, self.mapping.zone)
-        to_id = cell.slug
-
-        def read(values: dict[str, Any]) -> Any:
-            value = source(values)
-            if is_blank(value):
-                return None
-            if lookup is not None:
-                value = lookup(value)
-            value = convert(value)
-            if to_id:
-                return [slug(v) for v in value] if isinstance(value, list) else slug(str(value))
-            return value
-
-        return read
+        if cell.slug:
+            return lambda value: slug(str(convert(lookup(value))))
+        return lambda value: convert(lookup(value))
 
 
 def _source(cell: Cell) -> Callable[[dict[str, Any]], Any]:
@@ -208,6 +207,14 @@ def _template(template: str) -> Callable[[dict[str, Any]], str | None]:
         return "".join(parts)
 
     return render
+
+
+def _each(item: Callable[[Any], Any], value: Any) -> list[Any]:
+    return list(map(item, as_list(value)))
+
+
+def _unless_blank(value: Any, then: Callable[[Any], Any]) -> Any:
+    return None if is_blank(value) else then(value)
 
 
 def _lookup(codes: dict[str, Any]) -> Callable[[Any], Any]:
