@@ -315,3 +315,25 @@ events:
     (problem,) = checked.problems
     assert (problem.row, problem.column, problem.attribute) == (4, "Tins", "data.quantity")
     assert problem.reason == "must be an integer ≥ 0"
+
+
+def test_a_large_file_is_checked_chunk_by_chunk_in_a_second_process(tmp_path: Path) -> None:
+    header, *sample = (EXAMPLES / "council-cases.csv").read_text().splitlines()
+    lines = [header]
+    for n in range(5000):
+        line = sample[n % len(sample)].replace("CR-2020-01", f"CR-{n:04d}-", 1)
+        if n in (1, 2600, 4998):  # file rows 3, 2602 and 5000: in three different chunks
+            line = line.replace(",Y,", ",maybe,").replace(",N,", ",maybe,")
+        lines.append(line)
+    path = tmp_path / "cases.csv"
+    path.write_text("\n".join(lines) + "\n")
+    checked = check_file(path, load_mapping(COUNCIL_MAPPING))
+    assert [(p.row, p.column) for p in checked.problems] == [
+        (3, "Shielding"),
+        (2602, "Shielding"),
+        (5000, "Shielding"),
+    ]
+    # every 12 rows make 18 events (a closed case makes two): 416 × 18, then 8 rows making 13;
+    # less those of the bad rows (a closed case, then two open ones)
+    assert (checked.good_rows, len(checked.events)) == (4997, 416 * 18 + 13 - 2 - 1 - 1)
+    assert len({event["id"] for event in checked.events}) == len(checked.events)

@@ -126,11 +126,12 @@ def mapping_check(
 
 def _checked(file: Path, event_mapping: EventMapping | None) -> Checked:
     from services.publishing.check import check_file
+    from services.publishing.mapping import MappingProblem
     from services.publishing.rows import FileProblem
 
     try:
         return check_file(file, event_mapping)
-    except (FileProblem, OSError) as exc:
+    except (FileProblem, MappingProblem, OSError) as exc:
         raise fail(str(exc)) from None
 
 

@@ -26,7 +26,7 @@ from services.publishing.cells import (
     text_of,
     unchanged,
 )
-from services.publishing.mapping import PLACEHOLDER, Cell, EventMapping, EventRule
+from services.publishing.mapping import PLACEHOLDER, Cell, EventMapping, EventRule, MappingProblem
 from services.publishing.rows import Row
 
 ENVELOPE_KINDS: dict[str, Kind] = {"time": "time", "id": "string", "subject": "string"}
@@ -94,13 +94,26 @@ class _Target:
     read: Callable[[dict[str, Any]], Any]
     columns: str | None
 
+    @property
+    def in_data(self) -> bool:
+        return self.attribute.startswith("data.")
+
+    @property
+    def key(self) -> str:
+        return self.attribute.removeprefix("data.")
+
 
 @dataclass(frozen=True)
 class _Rule:
     type: str
-    applies: Callable[[dict[str, Any]], bool]
+    applies: Callable[[dict[str, Any]], bool] | None
     targets: tuple[_Target, ...]
     default_subject: bool
+    envelope: dict[str, Any]
+    """The attributes every event of the rule has: its constants."""
+    data: dict[str, Any]
+    readers: tuple[tuple[str, bool, str, Callable[[dict[str, Any]], Any]], ...]
+    """(key, in `data`?, attribute, read) of the values that depend on the row."""
 
 
 class MappedRows:
@@ -117,26 +130,22 @@ class MappedRows:
                 columns["subject"] = columns.get(ENVELOPE_MODELS[rule.type].subject_is[0])
 
     def events(self, row: Row) -> list[Made]:
+        values = row.values
         made = []
         for index, rule in enumerate(self._rules):
-            if not rule.applies(row.values):
+            if rule.applies is not None and not rule.applies(values):
                 continue
-            event: dict[str, Any] = {
-                "specversion": "1.0",
-                "source": self.mapping.source,
-                "type": rule.type,
-                "partner": self.mapping.partner,
-                "data": {},
-            }
+            data = rule.data.copy()
+            event = {**rule.envelope, "data": data}
             problems = {}
-            for target in rule.targets:
+            for key, in_data, attribute, read in rule.readers:
                 try:
-                    value = target.read(row.values)
+                    value = read(values)
                 except CellError as error:
-                    problems[target.attribute] = str(error)
+                    problems[attribute] = str(error)
                     continue
                 if value is not None:
-                    _put(event, target.attribute, value)
+                    (data if in_data else event)[key] = value
             if rule.default_subject and (subject := subject_of(event)) is not None:
                 event["subject"] = subject
             made.append(Made(event, index, problems))
@@ -162,19 +171,51 @@ class MappedRows:
             )
             for attribute, cell in cells.items()
         )
-        return _Rule(rule.type, _condition(rule), targets, rule.subject is None)
+        envelope: dict[str, Any] = {
+            "specversion": "1.0",
+            "source": self.mapping.source,
+            "type": rule.type,
+            "partner": self.mapping.partner,
+        }
+        data: dict[str, Any] = {}
+        readers = []
+        for target in targets:
+            if target.columns is None:  # a constant: made once, here
+                try:
+                    value = target.read({})
+                except CellError as error:
+                    raise MappingProblem(f"{rule.type} {target.attribute}: {error}") from None
+                (data if target.in_data else envelope)[target.key] = value
+            else:
+                readers.append((target.key, target.in_data, target.attribute, target.read))
+        return _Rule(
+            rule.type,
+            _condition(rule),
+            targets,
+            rule.subject is None,
+            envelope,
+            data,
+            tuple(readers),
+        )
 
     def _reader(self, cell: Cell, kind: Kind) -> Callable[[dict[str, Any]], Any]:
         source = _source(cell)
         # A list cell ("Driving; First aid") is mapped item by item.
         array = kind == "array"
         one = partial(_each, self._one(cell, "string")) if array else self._one(cell, kind)
-        return lambda values: _unless_blank(source(values), one)
+
+        def read(values: dict[str, Any]) -> Any:
+            value = source(values)
+            return None if value is None or value == "" or is_blank(value) else one(value)
+
+        return read
 
     def _one(self, cell: Cell, kind: Kind) -> Callable[[Any], Any]:
         """A non-blank value through the partner's codes, the contract's type, and `slug`."""
-        lookup = _lookup(cell.values) if cell.values is not None else unchanged
         convert = converter(kind, cell.format, self.mapping.zone)
+        if cell.values is None and not cell.slug:
+            return convert
+        lookup = _lookup(cell.values) if cell.values is not None else unchanged
         if cell.slug:
             return lambda value: slug(str(convert(lookup(value))))
         return lambda value: convert(lookup(value))
@@ -213,10 +254,6 @@ def _each(item: Callable[[Any], Any], value: Any) -> list[Any]:
     return list(map(item, as_list(value)))
 
 
-def _unless_blank(value: Any, then: Callable[[Any], Any]) -> Any:
-    return None if is_blank(value) else then(value)
-
-
 def _lookup(codes: dict[str, Any]) -> Callable[[Any], Any]:
     table = {normalised(code): value for code, value in codes.items()}
     known = ", ".join(repr(code) for code in codes)
@@ -231,10 +268,10 @@ def _lookup(codes: dict[str, Any]) -> Callable[[Any], Any]:
     return look_up
 
 
-def _condition(rule: EventRule) -> Callable[[dict[str, Any]], bool]:
+def _condition(rule: EventRule) -> Callable[[dict[str, Any]], bool] | None:
     when = rule.when
     if when is None:
-        return lambda values: True
+        return None
     column = when.column
     if when.in_ is None:
         return lambda values: not is_blank(values.get(column))
