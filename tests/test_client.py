@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -225,3 +226,15 @@ def test_a_lost_connection_is_retried_then_raised() -> None:
     assert next_step(lost, 1, Backoff()) == 0.2
     with pytest.raises(httpx.ConnectError):
         next_step(lost, 8, Backoff())
+
+
+def test_the_readme_example_runs(gateway: PartnerGateway) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    blocks = [block.split("```")[0] for block in readme.split("```python\n")[1:]]
+    (example,) = [block for block in blocks if "envelope(" in block]
+    printed: list[tuple[object, ...]] = []
+    scope = {"token": gateway.tokens[COUNCIL], "print": lambda *shown: printed.append(shown)}
+    exec(example.replace("http://127.0.0.1:8080", gateway.url), scope)
+    assert printed == [(1, 0)]
+    (stored,) = gateway.stored()
+    assert (stored["id"], stored["subject"]) == ("call-0042", "r-0042")
