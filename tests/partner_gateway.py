@@ -44,7 +44,7 @@ class PartnerGateway:
 
 @contextmanager
 def partner_gateway(settings: Settings) -> Iterator[PartnerGateway]:
-    with psycopg.connect(settings.database_url) as conn:
+    with psycopg.connect(settings.require_database_url()) as conn:
         tokens = {
             partner: add_partner(conn, Partner(partner, partner)) for partner in (COUNCIL, FOODBANK)
         }

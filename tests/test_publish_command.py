@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -12,13 +13,13 @@ import pytest
 from prometheus_client import REGISTRY
 
 from services.settings import Settings
+from tests.events_store import sample_event
 from tests.partner_gateway import COUNCIL, EXAMPLES, FOODBANK, PartnerGateway, partner_gateway
 from tests.servers import run_tandem
 from tests.test_publishing_check import (
     ATTRIBUTES,
     STOCK_DATA,
     as_columns,
-    received,
     write_csv,
     write_xlsx,
 )
@@ -111,7 +112,7 @@ def test_bad_rows_are_listed_and_nothing_is_sent(gateway: PartnerGateway, tmp_pa
 
 def test_each_format(gateway: PartnerGateway, tmp_path: Path) -> None:
     foodbank = gateway.env(FOODBANK, tmp_path)
-    events = [received(n) for n in range(8)]
+    events = [sample_event(n) for n in range(8)]
     json_file = tmp_path / "a.json"
     json_file.write_bytes(orjson.dumps(events[0:2]))
     ndjson_file = tmp_path / "b.ndjson"
@@ -123,7 +124,13 @@ def test_each_format(gateway: PartnerGateway, tmp_path: Path) -> None:
         assert ok(run_tandem(foodbank, "publish", str(path))).endswith(
             ": 2 events from 2 rows: 2 accepted, 0 duplicates\n"
         )
-    assert gateway.stored() == events
+    stored = gateway.stored()
+    assert [(e["id"], e["subject"], e["data"]) for e in stored] == [
+        (e["id"], e["subject"], e["data"]) for e in events
+    ]
+    assert [datetime.fromisoformat(e["time"]) for e in stored] == [
+        datetime.fromisoformat(str(e["time"])) for e in events
+    ]
 
 
 def test_over_the_rate_limit_it_waits_and_retries(settings: Settings, tmp_path: Path) -> None:

@@ -15,31 +15,13 @@ from openpyxl import Workbook
 from services.publishing.check import check_file
 from services.publishing.mapping import MappingProblem, load_mapping
 from services.publishing.rows import FileProblem
+from tests.events_store import sample_event
 from tests.partner_gateway import EXAMPLES
 
 COUNCIL_MAPPING = EXAMPLES / "council-cases.mapping.yaml"
 FOODBANK_MAPPING = EXAMPLES / "foodbank-stock.mapping.yaml"
 ATTRIBUTES = ["id", "source", "type", "time", "partner", "incident"]
 STOCK_DATA = ["data.hub_id", "data.item", "data.quantity", "data.from"]
-
-
-def received(n: int) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": f"in-{n}",
-        "source": "/orgs/kingston-foodbank/stock-sheet",
-        "type": "resilience.stock.received.v1",
-        "time": f"2020-04-0{n + 1}T10:00:00+01:00",
-        "partner": "kingston-foodbank",
-        "incident": "covid-2020",
-        "subject": "tolworth-hub",
-        "data": {
-            "hub_id": "tolworth-hub",
-            "item": "tinned",
-            "quantity": 10 * n,
-            "from": "donation",
-        },
-    }
 
 
 def as_columns(event: dict[str, Any]) -> list[Any]:
@@ -69,7 +51,7 @@ def write_xlsx(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
 
 
 def test_every_format_without_a_mapping(tmp_path: Path) -> None:
-    events = [received(n) for n in range(3)]
+    events = [sample_event(n) for n in range(3)]
     header = ATTRIBUTES + STOCK_DATA
     rows = [as_columns(event) for event in events]
     files = [
@@ -91,14 +73,15 @@ def test_every_format_without_a_mapping(tmp_path: Path) -> None:
 
 def test_unreadable_rows_are_numbered_as_in_the_file(tmp_path: Path) -> None:
     path = tmp_path / "events.ndjson"
-    lines = [orjson.dumps(received(0)), b"", b"{not json", b"[1, 2]", orjson.dumps(received(1))]
+    first, second = (orjson.dumps(sample_event(n)) for n in range(2))
+    lines = [first, b"", b"{not json", b"[1, 2]", second]
     path.write_bytes(b"\n".join(lines))
     checked = check_file(path, None)
     assert [(p.row, p.reason[:15]) for p in checked.problems] == [
         (3, "is not valid JS"),
         (4, "is not a JSON o"),
     ]
-    assert [event["id"] for event in checked.events] == ["in-0", "in-1"]
+    assert [event["id"] for event in checked.events] == ["e-0", "e-1"]
 
 
 def test_the_council_export_through_its_mapping() -> None:

@@ -71,7 +71,7 @@ def case_export(path: Path, rows: int) -> Path:
 
 @pytest.fixture
 def council_gateway(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    with psycopg.connect(settings.database_url) as conn:
+    with psycopg.connect(settings.require_database_url()) as conn:
         token = add_partner(conn, Partner(COUNCIL, "Royal Borough of Kingston"))
     with gateway_process(settings, tmp_path / "gateway.log") as url:
         yield url, token
@@ -111,7 +111,7 @@ def test_publish_a_large_export(
     assert done.stdout == (
         f"cases.csv: {ROWS} events from {ROWS} rows: {ROWS} accepted, 0 duplicates\n"
     )
-    with psycopg.connect(settings.database_url) as conn:
+    with psycopg.connect(settings.require_database_url()) as conn:
         stored = conn.execute("SELECT count(*) FROM events").fetchone()
     assert stored == (2 * ROWS,)
 
