@@ -1,6 +1,7 @@
 """Every event type of the contract, as one union discriminated on `type`."""
 
-from typing import Annotated, TypeAlias, get_args
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeAlias, get_args
 
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -79,3 +80,15 @@ EVENT_TYPES: dict[str, type[BaseModel]] = {
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 BATCH_ADAPTER: TypeAdapter[list[Event]] = TypeAdapter(Annotated[list[Event], Field(min_length=1)])
+
+
+def subject_of(event: Mapping[str, Any]) -> Any:
+    """What an event's `subject` must equal (the first rule of its type, e.g. its
+    `data.request_id`), read from the event as JSON-ready values; None when it cannot be."""
+    model = ENVELOPE_MODELS.get(str(event.get("type")))
+    if model is None:
+        return None
+    value: Any = event
+    for name in model.subject_is[0].split("."):
+        value = value.get(name) if isinstance(value, Mapping) else None
+    return value

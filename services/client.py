@@ -2,25 +2,39 @@
 
     from services.client import Publisher
     with Publisher("http://127.0.0.1:8080", token) as publisher:
-        result = publisher.publish(events)   # CloudEvent dicts; batches of 500
+        result = publisher.publish(events)   # CloudEvent dicts or `envelope(...)`; batches of 500
         print(result.accepted, result.duplicates)
 
-A call returns only once every event is durable at the gateway. Re-sending is safe: an event
-is identified by (source, id), so a retry after a lost reply counts as a duplicate, not twice.
+`AsyncPublisher` is the same for asyncio code, and sends several batches at once. A call
+returns only once every event is durable at the gateway. Re-sending is safe: an event is
+identified by (source, id), so a retry after a lost reply counts as a duplicate, not twice.
+Both publishers share one retry policy (`Backoff`, `next_step`): only the waiting differs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from itertools import count
+from typing import Any, TypeAlias
 
 import httpx
 import orjson
+from pydantic import BaseModel
+
+from schemas import EVENT_TYPES, Event, event_to_json, parse_event_obj
+from schemas.events import subject_of
 
 BATCH_MEDIA_TYPE = "application/cloudevents-batch+json"
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+Publishable: TypeAlias = Mapping[str, Any] | Event
+"""A CloudEvent as a JSON-ready dict, or as a validated contract model (see `envelope`)."""
+
+Progress: TypeAlias = Callable[["PublishResult"], None]
+"""Called with each batch's result as soon as that batch is durable."""
 
 
 @dataclass
@@ -28,22 +42,77 @@ class PublishResult:
     accepted: int = 0
     duplicates: int = 0
 
+    @property
+    def events(self) -> int:
+        return self.accepted + self.duplicates
+
     def add(self, other: PublishResult) -> None:
         self.accepted += other.accepted
         self.duplicates += other.duplicates
 
 
 class PublishRefused(Exception):
-    """The gateway refused a batch (4xx): the events are wrong, retrying will not help."""
+    """The gateway refused a batch (4xx), or kept refusing it after every retry.
+
+    `published` counts what earlier batches of the same call had made durable."""
 
     def __init__(self, status: int, body: Mapping[str, Any]) -> None:
         super().__init__(f"{status}: {body.get('error') or body.get('detail')}")
         self.status = status
         self.body = body
+        self.published = PublishResult()
 
 
-def batches(events: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
-    batch: list[Mapping[str, Any]] = []
+@dataclass(frozen=True)
+class Backoff:
+    """How long to wait before each retry: `first` seconds, doubling up to `cap`, but never
+    sooner than the gateway's `Retry-After`; at most `attempts` tries of one batch."""
+
+    attempts: int = 8
+    first: float = 0.2
+    cap: float = 10.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        backoff = min(self.cap, self.first * 2.0 ** (attempt - 1))
+        return max(backoff, retry_after or 0.0)
+
+
+def is_retryable(status: int) -> bool:
+    """429 (over a rate limit, or the store is behind) and 5xx are worth retrying: a batch is
+    idempotent, so sending it again can only add duplicates, never doubles."""
+    return status == 429 or status >= 500
+
+
+def next_step(
+    outcome: httpx.Response | httpx.TransportError, attempt: int, backoff: Backoff
+) -> PublishResult | float:
+    """What to do after one attempt at a batch: its result once it is durable, or the seconds
+    to wait before trying again. Raises when retrying cannot help or the attempts are spent."""
+    if isinstance(outcome, httpx.TransportError):
+        if attempt >= backoff.attempts:
+            raise outcome
+        return backoff.delay(attempt)
+    if outcome.status_code == 202:
+        reply = outcome.json()
+        return PublishResult(reply["accepted"], reply["duplicates"])
+    if not is_retryable(outcome.status_code) or attempt >= backoff.attempts:
+        raise PublishRefused(outcome.status_code, _json(outcome))
+    return backoff.delay(attempt, _retry_after(outcome))
+
+
+def encode_batch(batch: Sequence[Publishable]) -> bytes:
+    """A batch's body: dicts as they are, contract models in their canonical JSON."""
+    if all(isinstance(event, Mapping) for event in batch):
+        return orjson.dumps(list(batch))
+    parts = [
+        orjson.dumps(event) if isinstance(event, Mapping) else event_to_json(event)
+        for event in batch
+    ]
+    return b"[" + b",".join(parts) + b"]"
+
+
+def batches(events: Iterable[Publishable], size: int) -> Iterator[list[Publishable]]:
+    batch: list[Publishable] = []
     for event in events:
         batch.append(event)
         if len(batch) == size:
@@ -53,6 +122,36 @@ def batches(events: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Map
         yield batch
 
 
+def envelope(
+    data: BaseModel,
+    *,
+    id: str,
+    time: datetime,
+    partner: str,
+    system: str,
+    incident: str,
+    subject: str | None = None,
+) -> Event:
+    """A contract event around a payload model of `schemas` (e.g. `RequestRaised(...)`): its
+    type comes from the payload, `source` is /orgs/{partner}/{system}, and `subject` defaults
+    to what the contract says it must equal. Raises `schemas.ContractError` if invalid."""
+    event: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": id,
+        "source": f"/orgs/{partner}/{system}",
+        "type": _TYPE_OF_PAYLOAD[type(data)],
+        "time": time,
+        "partner": partner,
+        "incident": incident,
+        "data": data.model_dump(mode="json", by_alias=True, exclude_none=True),
+    }
+    event["subject"] = subject if subject is not None else subject_of(event)
+    return parse_event_obj(event)
+
+
+_TYPE_OF_PAYLOAD = {payload: event_type for event_type, payload in EVENT_TYPES.items()}
+
+
 class Publisher:
     def __init__(
         self,
@@ -60,16 +159,12 @@ class Publisher:
         token: str,
         *,
         batch_size: int = 500,
-        max_attempts: int = 8,
+        backoff: Backoff = Backoff(),
         timeout: float = 30.0,
     ) -> None:
         self.batch_size = batch_size
-        self.max_attempts = max_attempts
-        self._http = httpx.Client(
-            base_url=url,
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": BATCH_MEDIA_TYPE},
-        )
+        self.backoff = backoff
+        self._http = httpx.Client(base_url=url, timeout=timeout, headers=_headers(token))
 
     def __enter__(self) -> Publisher:
         return self
@@ -80,31 +175,121 @@ class Publisher:
     def close(self) -> None:
         self._http.close()
 
-    def publish(self, events: Iterable[Mapping[str, Any]]) -> PublishResult:
+    def publish(
+        self, events: Iterable[Publishable], progress: Progress | None = None
+    ) -> PublishResult:
         result = PublishResult()
         for batch in batches(events, self.batch_size):
-            result.add(self.publish_batch(batch))
+            try:
+                done = self.publish_batch(batch)
+            except PublishRefused as refused:
+                refused.published = result
+                raise
+            result.add(done)
+            if progress:
+                progress(done)
         return result
 
-    def publish_batch(self, batch: Sequence[Mapping[str, Any]]) -> PublishResult:
-        body = orjson.dumps(list(batch))
-        delay = 0.2
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                response = self._http.post("/v1/events", content=body)
-            except httpx.TransportError:
-                if attempt == self.max_attempts:
-                    raise
-            else:
-                if response.status_code == 202:
-                    reply = response.json()
-                    return PublishResult(reply["accepted"], reply["duplicates"])
-                if response.status_code not in RETRY_STATUSES or attempt == self.max_attempts:
-                    raise PublishRefused(response.status_code, _json(response))
-                delay = max(delay, float(response.headers.get("Retry-After", delay)))
-            time.sleep(delay)
-            delay = min(delay * 2, 10.0)
+    def publish_batch(self, batch: Sequence[Publishable]) -> PublishResult:
+        body = encode_batch(batch)
+        for attempt in count(1):
+            step = next_step(self._post(body), attempt, self.backoff)
+            if isinstance(step, PublishResult):
+                return step
+            time.sleep(step)
         raise AssertionError("unreachable")
+
+    def _post(self, body: bytes) -> httpx.Response | httpx.TransportError:
+        try:
+            return self._http.post("/v1/events", content=body)
+        except httpx.TransportError as error:
+            return error
+
+
+class AsyncPublisher:
+    """The asyncio publisher: `concurrency` batches in flight at once, each retried alone."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        batch_size: int = 500,
+        concurrency: int = 4,
+        backoff: Backoff = Backoff(),
+        timeout: float = 30.0,
+    ) -> None:
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.backoff = backoff
+        self._http = httpx.AsyncClient(
+            base_url=url,
+            timeout=timeout,
+            headers=_headers(token),
+            limits=httpx.Limits(max_connections=concurrency),
+        )
+
+    async def __aenter__(self) -> AsyncPublisher:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def publish(
+        self, events: Iterable[Publishable], progress: Progress | None = None
+    ) -> PublishResult:
+        """Every event, `concurrency` batches at a time; returns once all are durable. If a
+        batch is refused the others are stopped and `PublishRefused.published` counts what
+        was made durable before (batches still in flight may be durable too: send again)."""
+        pending = batches(events, self.batch_size)
+        result = PublishResult()
+
+        async def sender() -> None:
+            for batch in pending:
+                done = await self.publish_batch(batch)
+                result.add(done)
+                if progress:
+                    progress(done)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(self.concurrency):
+                    group.create_task(sender())
+        except ExceptionGroup as failed:
+            first = failed.exceptions[0]
+            if isinstance(first, PublishRefused):
+                first.published = result
+            raise first from None
+        return result
+
+    async def publish_batch(self, batch: Sequence[Publishable]) -> PublishResult:
+        body = encode_batch(batch)
+        for attempt in count(1):
+            step = next_step(await self._post(body), attempt, self.backoff)
+            if isinstance(step, PublishResult):
+                return step
+            await asyncio.sleep(step)
+        raise AssertionError("unreachable")
+
+    async def _post(self, body: bytes) -> httpx.Response | httpx.TransportError:
+        try:
+            return await self._http.post("/v1/events", content=body)
+        except httpx.TransportError as error:
+            return error
+
+
+def _headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": BATCH_MEDIA_TYPE}
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return float(response.headers["Retry-After"])
+    except (KeyError, ValueError):
+        return None
 
 
 def _json(response: httpx.Response) -> Mapping[str, Any]:

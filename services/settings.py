@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     kafka_bootstrap: str | None = Field(default=None, validation_alias="KAFKA_BOOTSTRAP")
     gateway_url: str = Field(default="http://127.0.0.1:8080", validation_alias="TANDEM_GATEWAY_URL")
+    partner_token: SecretStr | None = Field(default=None, validation_alias="TANDEM_TOKEN")
     grafana_url: str | None = Field(default=None, validation_alias="GRAFANA_URL")
     grafana_token: str | None = Field(default=None, validation_alias="GRAFANA_TOKEN")
     topic_prefix: str = Field(default="", validation_alias="TANDEM_TOPIC_PREFIX")

@@ -10,6 +10,7 @@ import typer
 from services.cli import (
     dashboards_commands,
     figures_commands,
+    publish_commands,
     replay_commands,
     sharing_commands,
     stack_commands,
@@ -27,3 +28,5 @@ app.command()(sharing_commands.audit)
 app.add_typer(replay_commands.replay_app, name="replay")
 app.command()(replay_commands.debrief)
 app.add_typer(replay_commands.lesson_app, name="lesson")
+app.command()(publish_commands.publish)
+app.add_typer(publish_commands.mapping_app, name="mapping")

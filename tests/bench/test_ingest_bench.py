@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
-import httpx
 import orjson
 import psycopg
 import pytest
 
-from infra.broker import free_port
 from services.partners import Partner, add_partner
 from services.settings import Settings
-from tests.bench.conftest import Results
+from tests.bench.conftest import Results, gateway_process
 from tests.events_store import STORE_COLUMNS, sample_event, store_row
-from tests.servers import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -42,34 +36,8 @@ def events(prefix: str, count: int) -> list[dict[str, object]]:
 def gateway(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, str]]:
     with psycopg.connect(settings.database_url) as conn:
         token = add_partner(conn, Partner("kingston-foodbank", "Kingston Foodbank"))
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": str(settings.database_url),
-        "KAFKA_BOOTSTRAP": str(settings.kafka_bootstrap),
-        "TANDEM_LOG_LEVEL": "WARNING",
-    }
-    with (tmp_path / "gateway.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.gateway", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-
-        def ready() -> bool:
-            try:
-                return httpx.get(f"{url}/healthz").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_for(ready, 30, "gateway")
-        try:
-            yield url, token
-        finally:
-            process.terminate()
-            process.wait(10)
+    with gateway_process(settings, tmp_path / "gateway.log") as url:
+        yield url, token
 
 
 def copy_rate(database_url: str, count: int) -> float:
