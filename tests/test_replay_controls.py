@@ -105,3 +105,15 @@ def test_controls_over_http(settings: Settings, run: str) -> None:
         assert status["state"] == "paused" and status["speed"] is None
         assert http.post(f"/v1/runs/{run}/stop").json()["state"] == "stopped"
         assert http.post(f"/v1/runs/{run}/resume").status_code == 409
+
+
+def test_a_runs_sitrep_is_by_default_where_its_clock_stands(settings: Settings, run: str) -> None:
+    env = settings.child_env()
+    to = START + timedelta(minutes=20)
+    for args in (("pause", run), ("jump", run, to.isoformat())):
+        assert run_tandem(env, "replay", *args).returncode == 0
+    shown = run_tandem(env, "sitrep", "--incident", INCIDENT, "--run", run)
+    assert shown.returncode == 0, shown.stderr
+    assert datetime.fromisoformat(orjson.loads(shown.stdout)["at"]) == to
+    unknown = run_tandem(env, "sitrep", "--incident", INCIDENT, "--run", "nope")
+    assert unknown.returncode == 1 and unknown.stderr == "tandem: no exercise run nope\n"

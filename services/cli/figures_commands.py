@@ -27,7 +27,11 @@ class TableFormat(StrEnum):
 
 Incident = Annotated[str, typer.Option(help="The incident's id, e.g. covid-2020.")]
 At = Annotated[
-    str | None, typer.Option(help="RFC 3339 time, e.g. 2020-04-01T12:00:00Z (default: now).")
+    str | None,
+    typer.Option(
+        help="RFC 3339 time, e.g. 2020-04-01T12:00:00Z (default: now; for an exercise run,"
+        " where its clock stands)."
+    ),
 ]
 Run = Annotated[str, typer.Option(help="live, or an exercise run id.")]
 
@@ -79,14 +83,19 @@ def _read_sitrep(incident: str, at: str | None, run: str) -> Sitrep:
     from services.database import connect
     from services.figures.sitrep import parse_at
     from services.figures.sitrep import sitrep as situation_report
+    from services.replay.runs import RunError, standing_run_time
 
     try:
-        when = datetime.now(UTC) if at is None else parse_at(at)
+        when = None if at is None else parse_at(at)
     except ValueError as exc:
         raise fail(str(exc)) from None
     try:
         with connect(settings_for()) as conn:
+            if when is None:
+                when = datetime.now(UTC) if run == "live" else standing_run_time(conn, run)
             return situation_report(conn, incident, when, run)
+    except RunError as exc:
+        raise fail(str(exc)) from None
     except (RuntimeError, psycopg.Error) as exc:
         reason = str(exc).strip().partition("\n")[0] or type(exc).__name__
         raise fail(f"could not read the figures: {reason}") from None

@@ -41,7 +41,7 @@ class Standing(BaseModel):
     speed: float | None
 
 
-async def _in_store(request: Request, work: Callable[[runs.Conn], T]) -> T:
+async def in_store(request: Request, work: Callable[[runs.Conn], T]) -> T:
     """Run `work` on its own database connection in a worker thread; a refused control is a
     409 with its reason, an unknown run a 404."""
     settings: Settings = request.app.state.settings
@@ -62,7 +62,7 @@ async def _in_store(request: Request, work: Callable[[runs.Conn], T]) -> T:
 async def _control(
     request: Request, partner: str, run: str, action: runs.FacilitatorControl, **how: Any
 ) -> Standing:
-    segment = await _in_store(request, lambda conn: runs.control(conn, run, action, **how))
+    segment = await in_store(request, lambda conn: runs.control(conn, run, action, **how))
     log.info("exercise control", extra={"run": run, "control": action, "partner": partner})
     return Standing(
         run=run, state=segment.state, scenario_time=segment.scenario_time, speed=segment.speed
@@ -71,13 +71,13 @@ async def _control(
 
 @router.get("", summary="Every exercise run as it stands")
 async def list_runs(request: Request, partner_id: Partner) -> list[dict[str, Any]]:
-    found = await _in_store(request, runs.statuses)
+    found = await in_store(request, runs.statuses)
     return [status.as_json() for status in found]
 
 
 @router.get("/{run}", summary="One exercise run as it stands")
 async def run_status(request: Request, run: str, partner_id: Partner) -> dict[str, Any]:
-    found = await _in_store(request, lambda conn: runs.statuses(conn, run))
+    found = await in_store(request, lambda conn: runs.statuses(conn, run))
     return found[0].as_json()
 
 
@@ -103,7 +103,7 @@ async def fire_inject(
         check_effect(inject.id, inject.effect, runs.load_run(conn, run).incident)
         runs.fire_ad_hoc(conn, run, inject)
 
-    await _in_store(request, fire)
+    await in_store(request, fire)
     log.info("ad-hoc inject", extra={"run": run, "inject": inject.id, "partner": partner_id})
     return {"run": run, "inject": inject.id, "status": "scheduled"}
 
@@ -116,7 +116,7 @@ async def change_inject(
     action: runs.InjectAction,
     partner_id: Partner,
 ) -> dict[str, str]:
-    await _in_store(request, lambda conn: runs.change_inject(conn, run, inject_id, action))
+    await in_store(request, lambda conn: runs.change_inject(conn, run, inject_id, action))
     log.info("inject changed", extra={"run": run, "inject": inject_id, "control": action})
     return {"run": run, "inject": inject_id, "action": action}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -11,6 +12,8 @@ from psycopg_pool import AsyncConnectionPool
 from schemas.envelope import EventTime
 from services.figures.sitrep import Sitrep, sitrep_async
 from services.gateway.authenticated import Partner
+from services.gateway.exercise_routes import in_store
+from services.replay.runs import Conn, standing_run_time
 
 router = APIRouter()
 
@@ -24,9 +27,21 @@ async def incident_sitrep(
     request: Request,
     incident: str,
     partner_id: Partner,
-    at: Annotated[EventTime | None, Query(description="T, RFC 3339 (default: now)")] = None,
+    at: Annotated[
+        EventTime | None,
+        Query(
+            description="T, RFC 3339 (default: now; for an exercise run, where its clock stands)"
+        ),
+    ] = None,
     run: Annotated[str, Query(description="live, or an exercise run id")] = "live",
 ) -> Sitrep:
+    if at is None:
+        live = run == "live"
+        at = datetime.now(UTC) if live else await in_store(request, standing(run))
     pool: AsyncConnectionPool = request.app.state.pool
     async with pool.connection() as conn:
-        return await sitrep_async(conn, incident, at or datetime.now(UTC), run)
+        return await sitrep_async(conn, incident, at, run)
+
+
+def standing(run: str) -> Callable[[Conn], datetime]:
+    return lambda conn: standing_run_time(conn, run)

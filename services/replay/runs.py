@@ -264,6 +264,12 @@ def add_lesson(conn: Conn, run: str, text: str) -> None:
     conn.commit()
 
 
+def standing_run_time(conn: Conn, run: str) -> datetime:
+    """Where a run's clock stands, in run time: the default T of its sitrep."""
+    status = statuses(conn, run)[0]
+    return status.clock + timedelta(days=status.shift_days)
+
+
 def statuses(conn: Conn, run: str | None = None) -> list[RunStatus]:
     """Each run (or the one named) as it stands now."""
     rows = conn.execute(
