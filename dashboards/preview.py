@@ -15,7 +15,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from dashboards import exercise
 from dashboards.catalogue import dashboards_json
 from dashboards.macros import expand
 
@@ -50,6 +51,11 @@ COLUMN_INCHES, ROW_INCHES = 0.85, 0.36
 Rows = list[tuple[Any, ...]]
 # matplotlib.dates is untyped: its converters and formatters are used through `Any`.
 mdates: Any = matplotlib.dates
+
+
+EXERCISE_RUN = "drill-1"
+EXERCISE_SPAN = timedelta(days=21)
+EXERCISE_INJECTS = Path(__file__).parents[1] / "examples" / "exercise" / "kingston-injects.yaml"
 
 
 def colour(name: str) -> str:
@@ -290,6 +296,7 @@ def render(
     incident: str,
     start: datetime,
     end: datetime,
+    run: str = "live",
 ) -> Figure:
     panels = model["panels"]
     rows_high = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in panels)
@@ -297,7 +304,7 @@ def render(
         figsize=(24 * COLUMN_INCHES, rows_high * ROW_INCHES + 0.8), facecolor=BACKGROUND
     )
     figure.suptitle(
-        f"{model['title']}   ·   incident {incident}, run live   ·   "
+        f"{model['title']}   ·   incident {incident}, run {run}   ·   "
         f"{start:%d %b %Y} – {end:%d %b %Y %H:%M} UTC",
         color=TEXT,
         fontsize=12,
@@ -324,7 +331,7 @@ def render(
         )
         (target,) = panel["targets"]
         cursor = conn.execute(
-            expand(target["rawSql"], start, end, {"run": "live", "incident": incident})
+            expand(target["rawSql"], start, end, {"run": run, "incident": incident})
         )
         columns = [c.name for c in cursor.description or []]
         rows = cursor.fetchall()
@@ -363,9 +370,42 @@ def demo_database() -> Iterator[str]:
                 for first in range(0, len(events), 5000):
                     apply_batch(conn, "live", events[first : first + 5000])
                     conn.commit()
+                exercise_run(conn, events)
             yield url
         finally:
             server.stop()
+
+
+def exercise_run(conn: psycopg.Connection[Any], events: list[dict[str, Any]]) -> None:
+    """The example drill, as the player would have left it: its first three weeks replayed
+    with the example injects (events added, a partner silenced), its clock, finished."""
+    from services.aggregator.figures_writer import apply_batch
+    from services.replay import runs
+    from services.replay.injects import Outages, added_events, load_injects
+
+    incident = str(events[0]["incident"])
+    start = datetime.fromisoformat(str(events[0]["time"]))
+    run = runs.Run(EXERCISE_RUN, incident, start, start + EXERCISE_SPAN, start - start)
+    injects = load_injects(EXERCISE_INJECTS, incident)
+    runs.create_run(conn, run, 3600.0, injects)
+    outages = Outages()
+    for inject in injects:
+        outages.add(inject.at, inject.effect)
+        apply_batch(conn, run.run, added_events(inject.id, inject.effect, incident, inject.at))
+        runs.mark_fired(conn, run.run, inject.id)
+    replayed = [
+        e
+        for e in events
+        if (at := datetime.fromisoformat(str(e["time"]))) <= run.scenario_to
+        and not outages.silences(str(e["partner"]), at)
+    ]
+    apply_batch(conn, run.run, replayed)
+    conn.execute(
+        "UPDATE exercise_runs SET reached = %s, events_sent = %s WHERE run = %s",
+        (replayed[-1]["time"], len(replayed), run.run),
+    )
+    runs.finish(conn, run.run, run.scenario_to)
+    conn.commit()
 
 
 def write_previews(url: str, out: Path) -> list[Path]:
@@ -379,7 +419,10 @@ def write_previews(url: str, out: Path) -> list[Path]:
     written = []
     with psycopg.connect(url) as conn:
         for model in dashboards_json():
-            figure = render(conn, model, incident, start, end)
+            if model["uid"] == exercise.UID:  # the drill, over its three weeks
+                figure = render(conn, model, incident, start, start + EXERCISE_SPAN, EXERCISE_RUN)
+            else:
+                figure = render(conn, model, incident, start, end)
             path = out / f"{model['uid']}.png"
             figure.savefig(path, dpi=80, facecolor=BACKGROUND)
             plt.close(figure)
