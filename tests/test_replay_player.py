@@ -216,3 +216,16 @@ def test_injects_fire_at_their_scenario_time_and_silence_a_partner(
         ).fetchall()
     first_inject = next(n for n, (origin, _) in enumerate(rows) if origin == "inject")
     assert all(t < at for origin, t in rows[:first_inject])
+
+
+def test_shift_to_now_moves_the_run_onto_today_by_whole_days(settings: Settings) -> None:
+    archive(str(settings.database_url), EVENTS)
+    with psycopg.connect(str(settings.database_url)) as conn:
+        create(conn, plan("today", None, shift_to_now=True))
+    Player(settings, "today").play()
+    records = read_records(settings, exercise_topic("today"), len(EVENTS))
+    days = (datetime.now(START.tzinfo).date() - START.date()).days
+    original = {key(e): datetime.fromisoformat(e["time"]) for e in EVENTS}
+    for record in records:
+        event = orjson.loads(record.value)
+        assert datetime.fromisoformat(event["time"]) == original[key(event)] + timedelta(days)
