@@ -68,6 +68,7 @@ def test_controls_on_the_command_line(settings: Settings, run: str) -> None:
         (("hold", "drill", "nothing"), "run drill has no scheduled inject nothing"),
         (("--incident", "unknown", "--run", "other"), "no archived events of incident unknown"),
         (("--incident", INCIDENT, "--run", "drill"), "run drill exists already"),
+        (("--incident", INCIDENT, "--run", INCIDENT), f"{INCIDENT} is the id of an incident"),
         (("--incident", INCIDENT), "replay needs --incident and --run"),
     ],
 )

@@ -47,6 +47,10 @@ def create(conn: psycopg.Connection[tuple[object, ...]], plan: ReplayPlan) -> ru
     assert isinstance(first, datetime) and isinstance(last, datetime)
     if first > last:
         raise runs.RunError("--from is after --to")
+    # Participants publish into a run by naming it as their incident: a name a real incident
+    # already has would take that incident's events out of the live figures.
+    if conn.execute("SELECT FROM archive WHERE incident = %s LIMIT 1", (plan.run,)).fetchone():
+        raise runs.RunError(f"{plan.run} is the id of an incident; choose another run id")
     shift = shift_to_day(first, utc_now()) if plan.shift_to_now else first - first
     run = runs.Run(plan.run, plan.incident, first, last, shift)
     injects = load_injects(plan.injects, plan.incident) if plan.injects else ()
