@@ -49,7 +49,7 @@ def create(conn: psycopg.Connection[tuple[object, ...]], plan: ReplayPlan) -> ru
         raise runs.RunError("--from is after --to")
     # Participants publish into a run by naming it as their incident: a name a real incident
     # already has would take that incident's events out of the live figures.
-    if conn.execute("SELECT FROM archive WHERE incident = %s LIMIT 1", (plan.run,)).fetchone():
+    if conn.execute("SELECT 1 FROM archive WHERE incident = %s LIMIT 1", (plan.run,)).fetchone():
         raise runs.RunError(f"{plan.run} is the id of an incident; choose another run id")
     shift = shift_to_day(first, utc_now()) if plan.shift_to_now else first - first
     run = runs.Run(plan.run, plan.incident, first, last, shift)
