@@ -54,6 +54,12 @@ COLUMNS = {
         ("capacity_status", "#status+code+capacity"),
     ],
 }
+# The figures by area, from the volunteers dashboard's query (the sitrep has no area).
+AREA_COLUMNS = [
+    ("area", "#adm2+code"),
+    ("available_volunteers", "#capacity+num+volunteers_available"),
+    ("open_requests", "#inneed+hh"),
+]
 # The hashtags of the HXL 1.1 core dictionary.
 HXL_CORE = {
     *("access", "activity", "adm1", "adm2", "adm3", "adm4", "adm5", "affected", "beneficiary"),
@@ -111,6 +117,19 @@ def assert_files_are_the_sitrep(out: Path, s: dict[str, Any], hxl_tags: bool) ->
         if hxl_tags:
             assert found[1] == [tag for _, tag in CONTEXT + columns], name
         assert found[2 if hxl_tags else 1 :] == rows[name], name
+
+
+def assert_areas_add_up_to_the_sitrep(out: Path, s: dict[str, Any], hxl_tags: bool) -> None:
+    areas = read(out / "areas.csv")
+    (out / "areas.csv").unlink()  # the rest is the sitrep's own tables
+    assert areas[0] == [column for column, _ in CONTEXT + AREA_COLUMNS]
+    if hxl_tags:
+        assert areas[1] == [tag for _, tag in CONTEXT + AREA_COLUMNS]
+    by_area = areas[2 if hxl_tags else 1 :]
+    # Every open request was raised somewhere; a volunteer may cover several areas.
+    assert sum(int(row[4]) for row in by_area) == s["requests"]["open"]
+    assert all(int(row[3]) <= s["volunteers"]["available"] for row in by_area)
+    assert all(row[:2] == [s["incident"], s["at"]] for row in by_area)
 
 
 def test_every_figure_of_the_sitrep_is_in_one_table_as_figures_md_names_it(tmp_path: Path) -> None:
@@ -181,14 +200,16 @@ def test_the_command_writes_the_tables_of_the_functions_report(
     plain = export(database_url, tmp_path, "--at", later(), "--out", str(tmp_path / "csv"))
     assert plain.returncode == 0, plain.stderr
     assert sorted(plain.stdout.split()) == sorted(
-        str(tmp_path / "csv" / f"{name}.csv") for name in COLUMNS
+        str(tmp_path / "csv" / f"{name}.csv") for name in [*COLUMNS, "areas"]
     )
+    assert_areas_add_up_to_the_sitrep(tmp_path / "csv", SCENARIO_SITREP, hxl_tags=False)
     assert_files_are_the_sitrep(tmp_path / "csv", SCENARIO_SITREP, hxl_tags=False)
 
     tagged = export(
         database_url, tmp_path, "--at", later(), "--format", "hxl", "--out", str(tmp_path / "hxl")
     )
     assert tagged.returncode == 0, tagged.stderr
+    assert_areas_add_up_to_the_sitrep(tmp_path / "hxl", SCENARIO_SITREP, hxl_tags=True)
     assert_files_are_the_sitrep(tmp_path / "hxl", SCENARIO_SITREP, hxl_tags=True)
 
     in_run = export(
@@ -204,6 +225,7 @@ def test_the_command_writes_the_tables_of_the_functions_report(
     assert in_run.returncode == 0, in_run.stderr
     run_report = sitrep(loaded, INCIDENT, T, "exercise-1").model_dump(mode="json")
     assert run_report != SCENARIO_SITREP
+    assert_areas_add_up_to_the_sitrep(tmp_path / "run", run_report, hxl_tags=False)
     assert_files_are_the_sitrep(tmp_path / "run", run_report, hxl_tags=False)
 
 

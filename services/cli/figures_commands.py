@@ -13,6 +13,7 @@ from services.cli.common import fail, settings_for
 
 if TYPE_CHECKING:
     from services.figures.sitrep import Sitrep
+    from services.figures.sitrep_tables import Table
 
 
 class ReportFormat(StrEnum):
@@ -47,7 +48,7 @@ def sitrep(
     """The situation report of an incident at a time, from the live figures."""
     from services.figures.sitrep_markdown import render_markdown
 
-    report = _read_sitrep(incident, at, run)
+    report, _ = _read_sitrep(incident, at, run)
     if report_format is ReportFormat.md:
         typer.echo(render_markdown(report), nl=False)
     else:
@@ -68,19 +69,23 @@ def export(
     from services.figures.sitrep_tables import sitrep_tables
     from services.figures.tables_csv import write_csv
 
-    report = _read_sitrep(incident, at, run)
+    report, areas = _read_sitrep(incident, at, run, areas=True)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for table in sitrep_tables(report):
+        for table in [*sitrep_tables(report), *areas]:
             typer.echo(write_csv(table, out, hxl=table_format is TableFormat.hxl))
     except OSError as exc:
         raise fail(f"could not write {out}: {exc.strerror or exc}") from None
 
 
-def _read_sitrep(incident: str, at: str | None, run: str) -> Sitrep:
+def _read_sitrep(
+    incident: str, at: str | None, run: str, areas: bool = False
+) -> tuple[Sitrep, list[Table]]:
+    """The sitrep at T (and, when asked, the figures by area) in one connection."""
     import psycopg
 
     from services.database import connect
+    from services.figures.area_tables import area_tables
     from services.figures.sitrep import parse_at
     from services.figures.sitrep import sitrep as situation_report
     from services.replay.runs import RunError, standing_run_time
@@ -93,7 +98,8 @@ def _read_sitrep(incident: str, at: str | None, run: str) -> Sitrep:
         with connect(settings_for()) as conn:
             if when is None:
                 when = datetime.now(UTC) if run == "live" else standing_run_time(conn, run)
-            return situation_report(conn, incident, when, run)
+            report = situation_report(conn, incident, when, run)
+            return report, area_tables(conn, report, run) if areas else []
     except RunError as exc:
         raise fail(str(exc)) from None
     except (RuntimeError, psycopg.Error) as exc:
