@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +18,6 @@ from pathlib import Path
 from types import FrameType
 
 import httpx
-from kafka.errors import KafkaError
 
 from infra.broker import EmbeddedBroker
 from infra.migrate import migrate
@@ -136,7 +134,8 @@ class Stack:
                 log.warning("embedded broker is not running; starting it again, empty")
                 self.broker.start()
                 ensure_topics(self.settings)
-        except (OSError, TimeoutError, subprocess.SubprocessError, KafkaError):
+        except Exception:
+            # Whatever went wrong, stopping the whole platform would be worse: try again.
             log.exception("could not start an embedded server; trying again")
 
     def _start_postgres(self) -> str:
