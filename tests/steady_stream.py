@@ -105,10 +105,6 @@ class SteadyStream:
         if self.error is not None:
             raise self.error
 
-    @property
-    def finished(self) -> bool:
-        return not self._thread.is_alive()
-
     def _run(self) -> None:
         publishers = {
             partner: Publisher(self.settings.gateway_url, token, backoff=PATIENT, timeout=10)
