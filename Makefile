@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck bench schemas dashboards clean
+.PHONY: run test lint typecheck faults bench schemas dashboards clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Tandem needs Python 3.11+"'
@@ -25,6 +25,9 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+faults: $(STAMP)
+	$(BIN)/pytest -m faults
 
 bench: $(STAMP)
 	$(BIN)/pytest -m slow -s tests/bench

@@ -57,7 +57,12 @@ class EmbeddedBroker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def start(self, timeout: float = 20.0) -> str:
+        """Start on this broker's port (the same one again after a crash): empty, as ever."""
+        self.stop()
         url = f"tcp://127.0.0.1:{self.port}"
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,10 @@ class EmbeddedPostgres:
         log.info("embedded postgres ready", extra={"pgdata": str(self.pgdata)})
         return server.get_uri()
 
+    def alive(self) -> bool:
+        info = PostmasterInfo.read_from_pgdata(self.pgdata) if self.pgdata.exists() else None
+        return info is not None and info.is_running()
+
     def stop(self) -> None:
         info = PostmasterInfo.read_from_pgdata(self.pgdata) if self.pgdata.exists() else None
         handle = PostgresServer._instances.pop(self.pgdata, None)

@@ -118,6 +118,26 @@ class Stack:
         )
         return self.settings
 
+    def watch(self) -> None:
+        """Until stopped, start again whatever dies: services, and the embedded servers."""
+        assert self.supervisor is not None
+        self.supervisor.watch(self.keep_servers_up)
+
+    def keep_servers_up(self) -> None:
+        """Start an embedded server again if it died. The services need nothing more: they
+        are crash-only, and the relay republishes the event store into an emptied broker."""
+        try:
+            if self.postgres is not None and not self.postgres.alive():
+                log.warning("embedded postgres is not running; starting it again")
+                self.postgres.start()  # the same data and socket: the same URL
+            if self.broker is not None and not self.broker.alive():
+                log.warning("embedded broker is not running; starting it again, empty")
+                self.broker.start()
+                ensure_topics(self.settings)
+        except Exception:
+            # Whatever went wrong, stopping the whole platform would be worse: try again.
+            log.exception("could not start an embedded server; trying again")
+
     def _start_postgres(self) -> str:
         assert self.postgres is not None
         return self.postgres.start()
@@ -154,8 +174,7 @@ def run(options: StackOptions, settings: Settings, announce: Callable[[str], Non
             threading.Thread(
                 target=_stream_demo, args=(running, options.demo_speed, stop), daemon=True
             ).start()
-        assert stack.supervisor is not None
-        stack.supervisor.watch()
+        stack.watch()
     except KeyboardInterrupt:
         announce("stopping…")
     finally:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -73,9 +74,11 @@ class Supervisor:
         with self._lock:
             return {name: r.process.pid for name, r in self._running.items()}
 
-    def watch(self) -> None:
-        """Restart services that die, with backoff, until `stop` is called."""
+    def watch(self, each_round: Callable[[], None] = lambda: None) -> None:
+        """Restart services that die, with backoff, until `stop` is called; `each_round` runs
+        first in every round (the stack keeps its embedded servers up with it)."""
         while not self._stopping.wait(0.2):
+            each_round()
             with self._lock:
                 for running in self._running.values():
                     self._check(running)

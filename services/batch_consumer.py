@@ -8,9 +8,12 @@ on an advisory lock as a hot standby.
 
 Records the relay publishes carry its broker epoch, and meeting a newer one sends the consumer
 back to the start of the new log. Partners' own records (`events.inbound`) carry no epoch that
-may be trusted, so a consumer of those (`relayed=False`) ignores the header; and as anyone may
-write them, a record the client cannot even read is handed to `unreadable` (with the position
-after it, in one transaction) rather than stopping its partition.
+may be trusted, so a consumer of those (`relayed=False`) ignores the header and learns of a lost
+log from the relay instead, by the broker epoch in PostgreSQL: a restarted broker hands out
+offsets from 0 again, and a consumer left at its place in the old log would pass over the new
+log's first records. As anyone may write partners' records, one the client cannot even read is
+handed to `unreadable` (with the position after it, in one transaction) rather than stopping
+its partition.
 """
 
 from __future__ import annotations
@@ -89,6 +92,8 @@ class BatchConsumer:
 
     def poll_once(self, write: Write, timeout_ms: int = 500) -> int:
         """Read one batch and commit its effects with its positions; return records written."""
+        if not self.relayed:
+            self._follow_broker_epoch()
         try:
             polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=MAX_RECORDS)
         except CorruptRecordError as error:
@@ -109,6 +114,19 @@ class BatchConsumer:
             write(self.conn, records)
             save_positions(self.conn, self.name, self.topic, positions)
         return len(records)
+
+    def _follow_broker_epoch(self) -> None:
+        """When the relay has found the broker's log lost, read each partition's new log from 0."""
+        epoch = current_epoch(self.conn)
+        self.conn.commit()
+        for tp in self.consumer.assignment():
+            if self.epochs[tp.partition] < epoch:
+                log.warning(
+                    "broker log replaced; reading the partition again from 0",
+                    extra={"partition": tp.partition, "epoch": epoch},
+                )
+                self.epochs[tp.partition] = epoch
+                self.consumer.seek(tp, 0)
 
     def _pass_over_unreadable(self, reason: str) -> None:
         assert self.unreadable is not None

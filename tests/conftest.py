@@ -19,7 +19,7 @@ from infra.broker import EmbeddedBroker
 from infra.migrate import migrate
 from infra.postgres import EmbeddedPostgres
 from services.settings import Settings
-from tests.servers import with_database
+from tests.servers import databases, with_database
 
 TEMPLATE = f"tandem_template_{os.getpid()}"
 
@@ -58,25 +58,8 @@ def template_db(server_url: str) -> Iterator[str]:
 @pytest.fixture
 def new_database(server_url: str, template_db: str) -> Iterator[Callable[[], str]]:
     """Makes migrated, empty databases on demand; drops them after the test."""
-    made: list[str] = []
-
-    def make() -> str:
-        name = f"tandem_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    sql.Identifier(name), sql.Identifier(template_db)
-                )
-            )
-        made.append(name)
-        return with_database(server_url, name)
-
-    yield make
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        for name in made:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with databases(server_url, template_db) as make:
+        yield make
 
 
 @pytest.fixture

@@ -7,13 +7,16 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import uvicorn
+from psycopg import sql
 
 from infra.broker import free_port
 from services.gateway.app import create_app
@@ -27,8 +30,11 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def wait_for(check: Callable[[], T | None], timeout: float = 20.0, what: str = "") -> T:
-    """Poll `check` until it returns a truthy value; fail the test after `timeout` seconds."""
+def wait_for(
+    check: Callable[[], T | None], timeout: float = 20.0, what: str = "", every: float = 0.05
+) -> T:
+    """Poll `check` (every `every` seconds) until it returns a truthy value; fail the test
+    after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
@@ -36,7 +42,33 @@ def wait_for(check: Callable[[], T | None], timeout: float = 20.0, what: str = "
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or check}")
-        time.sleep(0.05)
+        time.sleep(every)
+
+
+@contextmanager
+def databases(server_url: str, template_db: str) -> Iterator[Callable[[], str]]:
+    """Makes migrated, empty databases on demand; drops them on leaving."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"tandem_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template_db)
+                )
+            )
+        made.append(name)
+        return with_database(server_url, name)
+
+    try:
+        yield make
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            for name in made:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
 
 
 @contextmanager

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 from kafka import KafkaProducer
 
+from infra.broker import EmbeddedBroker
 from infra.kcat import kcat_environment
 from infra.topics import ACCEPTED, INBOUND, REJECTED, ensure_topics
 from services.batch_consumer import BatchConsumer
@@ -211,3 +212,54 @@ def test_each_message_takes_effect_once_across_a_restart(
     assert [status for _, _, status, _ in letters] == [401, 422, 422]
     secret = foodbank.split("_", 2)[2]
     assert "message refused" in caplog.text and secret not in caplog.text
+
+
+def test_after_the_broker_loses_its_log_the_new_log_is_read_from_its_start(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A restarted memory-only broker hands out offsets from 0 again: a consumer left at its
+    place in the old log would pass over the new log's first messages. Once the relay has found
+    the log lost (the broker epoch rises), the inbound service reads the new log from 0."""
+    broker = EmbeddedBroker(log_file=tmp_path / "broker.log")
+    own = settings.model_copy(update={"kafka_bootstrap": broker.start()})
+    try:
+        ensure_topics(own)
+        with psycopg.connect(own.database_url) as conn:
+            foodbank, _ = tokens(conn)
+
+            def send(numbers: range) -> None:
+                producer = KafkaProducer(bootstrap_servers=own.kafka_bootstrap)
+                for n in numbers:
+                    producer.send(
+                        own.topic(INBOUND),
+                        value=orjson.dumps(sample_event(n)),
+                        headers=[("authorization", f"Bearer {foodbank}".encode())],
+                        partition=0,
+                    )
+                producer.flush()
+                producer.close()
+
+            consumer = BatchConsumer(own, conn, "inbound", INBOUND, relayed=False)
+            writer = InboundWriter()
+
+            def drain(count: int) -> None:
+                wait_for(
+                    lambda: (
+                        consumer.poll_once(writer, timeout_ms=200) >= 0
+                        and len(stored(conn)[0]) == count
+                    ),
+                    what=f"{count} events stored",
+                )
+
+            send(range(10))
+            drain(10)
+            broker.stop()
+            broker.start()  # the same port, nothing in it
+            ensure_topics(own)
+            send(range(100, 115))  # offsets 0 to 14 again, past where the consumer was
+            conn.execute("UPDATE broker_epoch SET epoch = epoch + 1")  # as the relay does
+            conn.commit()
+            drain(25)
+            consumer.close()
+    finally:
+        broker.stop()

@@ -4,10 +4,7 @@ stop with no process left, and a second start that keeps the data."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
@@ -16,24 +13,8 @@ import psycopg
 
 from infra.broker import free_port
 from tests.events_store import sample_event
-from tests.servers import TANDEM, run_tandem, wait_for
-
-
-def start(data_dir: Path, port: int, out: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP")}
-    return subprocess.Popen(
-        [TANDEM, "up", "--no-demo", "--data-dir", str(data_dir), "--port", str(port)],
-        stdout=out.open("wb"),
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> float:
-    started = time.monotonic()
-    process.send_signal(signal.SIGTERM)
-    process.wait(15)
-    return time.monotonic() - started
+from tests.servers import run_tandem, wait_for
+from tests.stack_process import short_data_dir, start, stop, wait_ready
 
 
 def tandem(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -41,12 +22,11 @@ def tandem(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_up_publish_stop_and_up_again(tmp_path: Path) -> None:
-    # a short path: PostgreSQL's socket lives in the data directory
-    data_dir = Path(tmp_path_short()) / "data"
+    data_dir = short_data_dir()
     port = free_port()
     process = start(data_dir, port, tmp_path / "up-1.log")
     try:
-        wait_for(lambda: "Tandem is ready." in (tmp_path / "up-1.log").read_text(), 90, "ready")
+        wait_ready(tmp_path / "up-1.log")
         stack = json.loads((data_dir / "stack.json").read_text())
         pids = list(stack["services"].values())
         assert set(stack["services"]) >= {"gateway", "relay", "archiver"}
@@ -77,7 +57,7 @@ def test_up_publish_stop_and_up_again(tmp_path: Path) -> None:
 
     process = start(data_dir, port, tmp_path / "up-2.log")
     try:
-        wait_for(lambda: "Tandem is ready." in (tmp_path / "up-2.log").read_text(), 90, "ready")
+        wait_ready(tmp_path / "up-2.log")
         again = tandem(data_dir, "partner", "add", "kingston-foodbank", "--name", "Foodbank")
         assert again.returncode == 1
         assert "already exists" in again.stderr  # the data survived the restart
@@ -95,9 +75,3 @@ def running_with(text: str) -> list[int]:
         except psutil.Error:
             continue
     return found
-
-
-def tmp_path_short() -> str:
-    import tempfile
-
-    return tempfile.mkdtemp(prefix="tandem-up-")

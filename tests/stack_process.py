@@ -1,0 +1,125 @@
+"""`tandem up` run as a user runs it, and its parts as a fault finds them: each service's
+current process (the supervisor replaces dead ones), the embedded broker and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from infra.postgres import EmbeddedPostgres
+from services.settings import STACK_FILE, Settings
+from tests.servers import TANDEM, wait_for
+
+READY_SECONDS = 90.0
+
+
+def start(data_dir: Path, port: int, out: Path) -> subprocess.Popen[bytes]:
+    """`tandem up --no-demo` with its own embedded servers, whatever this session uses."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP")}
+    return subprocess.Popen(
+        [TANDEM, "up", "--no-demo", "--data-dir", str(data_dir), "--port", str(port)],
+        stdout=out.open("wb"),
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> float:
+    """Stop it as Ctrl-C would; return how long that took."""
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    process.wait(15)
+    return time.monotonic() - started
+
+
+def wait_ready(out: Path) -> None:
+    wait_for(lambda: "Tandem is ready." in out.read_text(), READY_SECONDS, "tandem up ready")
+
+
+def short_data_dir() -> Path:
+    """A data directory with a short path: PostgreSQL's socket lives in it."""
+    return Path(tempfile.mkdtemp(prefix="tandem-up-")) / "data"
+
+
+@dataclass(frozen=True)
+class StackProcess:
+    """A running `tandem up` and what it recorded in its data directory."""
+
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    ready_after: float  # seconds from `tandem up` to "Tandem is ready."
+
+    @classmethod
+    def up(cls, port: int, out: Path) -> StackProcess:
+        data_dir = short_data_dir()
+        started = time.monotonic()
+        process = start(data_dir, port, out)
+        try:
+            wait_ready(out)
+        except BaseException:
+            cls(process, data_dir, 0.0).down()
+            raise
+        return cls(process, data_dir, time.monotonic() - started)
+
+    def down(self) -> None:
+        """Stop it; and if it was killed, stop the PostgreSQL it left behind."""
+        if self.process.poll() is None:
+            stop(self.process)
+        EmbeddedPostgres(self.pgdata).stop()
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pg"
+
+    def settings(self) -> Settings:
+        """Settings that reach this stack, as its `stack.json` says."""
+        recorded = json.loads((self.data_dir / STACK_FILE).read_text())
+        return Settings(
+            data_dir=self.data_dir,
+            database_url=recorded["database_url"],
+            kafka_bootstrap=recorded["kafka_bootstrap"],
+            gateway_url=recorded["gateway_url"],
+            topic_prefix="",
+        )
+
+    def children(self) -> list[psutil.Process]:
+        alive = []
+        for child in psutil.Process(self.process.pid).children():
+            try:
+                if child.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(child)
+            except psutil.NoSuchProcess:
+                continue
+        return alive
+
+    def services(self) -> dict[str, psutil.Process]:
+        """Each service's live process, by name (`python -m services.NAME`)."""
+        found = {}
+        for child in self.children():
+            try:
+                command = child.cmdline()
+            except psutil.NoSuchProcess:
+                continue
+            if "-m" in command:
+                module = command[command.index("-m") + 1]
+                found[module.removeprefix("services.")] = child
+        return found
+
+    def broker(self) -> psutil.Process:
+        return next(child for child in self.children() if child.name().startswith("tansu"))
+
+    def postmaster(self) -> psutil.Process | None:
+        pid_file = self.pgdata / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split()[0])
+            return psutil.Process(pid)
+        except (FileNotFoundError, IndexError, ValueError, psutil.NoSuchProcess):
+            return None
