@@ -25,6 +25,7 @@ from schemas import (
     parse_event_obj,
 )
 from schemas.hubs import StockReceived
+from schemas.payload import INTEGER_MAX
 from schemas.volunteers import VolunteerRegistered
 
 FIXTURES = files("schemas") / "fixtures"
@@ -192,7 +193,7 @@ def test_reasons_are_plain_words() -> None:
     problems = problems_of(raised_data(household_size=-1, need="groceries", extra=1))
     reasons = {problem.field: problem.reason for problem in problems}
     assert reasons == {
-        "data.household_size": "must be an integer ≥ 1",
+        "data.household_size": "must be an integer from 1 to 2,147,483,647",
         "data.need": "must be one of: food, prescription, shopping, befriending, welfare_check, "
         "transport, financial, other",
         "data.extra": "unknown field",
@@ -223,7 +224,9 @@ def test_a_batch_reports_every_problem_of_every_event_by_index_and_id() -> None:
             "must be one of: food, prescription, shopping, "
             "befriending, welfare_check, transport, financial, other",
         ),
-        Problem(1, "kfb-crm-0001", "data.household_size", "must be an integer ≥ 1"),
+        Problem(
+            1, "kfb-crm-0001", "data.household_size", "must be an integer from 1 to 2,147,483,647"
+        ),
         Problem(3, "Bad Id", "type", f"must be one of: {', '.join(ENVELOPE_MODELS)}"),
         Problem(4, None, "", "must be a JSON object (one event)"),
         Problem(5, None, "id", "must be 1 to 128 printable ASCII characters without spaces"),
@@ -338,7 +341,7 @@ def test_events_are_frozen_and_hashable() -> None:
     assert hash(event) == hash(parse_event_obj(event_to_obj(event)))
 
 
-offsets = st.integers(min_value=-23 * 60 - 59, max_value=23 * 60 + 59).map(
+offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
     lambda minutes: timezone(timedelta(minutes=minutes))
 )
 times = st.datetimes(
@@ -356,11 +359,32 @@ def test_time_keeps_the_offset_it_was_given(moment: datetime, offset: timezone) 
     assert written.time.utcoffset() == local.utcoffset()
 
 
-@given(quantity=st.integers(min_value=0, max_value=2**63 - 1))
-def test_any_non_negative_integer_is_a_quantity(quantity: int) -> None:
+@given(
+    minutes=st.integers(min_value=14 * 60 + 1, max_value=23 * 60 + 59), sign=st.sampled_from("+-")
+)
+def test_an_offset_no_time_zone_has_is_refused(minutes: int, sign: str) -> None:
+    # RFC 3339's syntax allows it, but PostgreSQL could not store it.
+    time = f"2020-03-23T10:00:00{sign}{minutes // 60:02}:{minutes % 60:02}"
+    (problem,) = problems_of(raised(time=time))
+    assert (problem.field, problem.reason) == (
+        "time",
+        "must have an offset between -14:00 and +14:00, as time zones do",
+    )
+
+
+@given(quantity=st.integers(min_value=0, max_value=INTEGER_MAX))
+def test_any_integer_figures_can_hold_is_a_quantity(quantity: int) -> None:
     event = json.loads(json.dumps(FIXTURE_DOCS["resilience.stock.counted.v1"]["valid"][0]))
     event["data"]["quantity"] = quantity
     assert parse_event_json(orjson.dumps(event)).data == parse_event_obj(event).data
+
+
+@given(quantity=st.integers(min_value=INTEGER_MAX + 1, max_value=2**100))
+def test_a_quantity_figures_cannot_hold_is_refused(quantity: int) -> None:
+    event = json.loads(json.dumps(FIXTURE_DOCS["resilience.stock.counted.v1"]["valid"][0]))
+    event["data"]["quantity"] = quantity
+    (problem,) = problems_of(event)
+    assert problem.field == "data.quantity"
 
 
 @given(
