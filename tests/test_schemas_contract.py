@@ -3,7 +3,6 @@
 import json
 import pickle
 from datetime import UTC, datetime, timedelta, timezone
-from importlib.resources import files
 from typing import Any
 
 import orjson
@@ -27,18 +26,8 @@ from schemas import (
 from schemas.hubs import StockReceived
 from schemas.payload import INTEGER_MAX
 from schemas.volunteers import VolunteerRegistered
+from tests.contract_fixtures import FIXTURE_DOCS, FIXTURES
 
-FIXTURES = files("schemas") / "fixtures"
-
-
-def _fixtures() -> dict[str, dict[str, Any]]:
-    return {
-        event_type: json.loads((FIXTURES / f"{event_type}.json").read_text(encoding="utf-8"))
-        for event_type in ENVELOPE_MODELS
-    }
-
-
-FIXTURE_DOCS = _fixtures()
 VALID = [
     pytest.param(event_type, event, id=f"{event_type}[{n}]")
     for event_type, doc in FIXTURE_DOCS.items()

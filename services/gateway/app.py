@@ -33,8 +33,6 @@ from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
-BODY_READ_SECONDS = 30.0
-
 
 class Refused(Exception):
     def __init__(
@@ -47,25 +45,27 @@ class Refused(Exception):
         super().__init__(error)
         self.status = status
         self.error = error
-        self.problems = list(problems)
+        self.problems = list(problems) or [Problem(None, None, "", error)]
         self.retry = retry
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, seconds: float) -> bytes:
+    """The whole body, refused when over `limit` bytes or when it takes longer than `seconds`
+    to arrive (a client trickling it in must not hold a request open for ever)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise Refused(413, f"body over the {limit}-byte limit")
     chunks: list[bytes] = []
     size = 0
     try:
-        async with asyncio.timeout(BODY_READ_SECONDS):
+        async with asyncio.timeout(seconds):
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
                     raise Refused(413, f"body over the {limit}-byte limit")
                 chunks.append(chunk)
     except TimeoutError:
-        raise Refused(408, f"body not received within {BODY_READ_SECONDS:g}s") from None
+        raise Refused(408, f"body not received within {seconds:g}s") from None
     return b"".join(chunks)
 
 
@@ -134,7 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         started = time.perf_counter()
         raw = b""
         try:
-            raw = await read_body(request, settings.max_body_bytes)
+            raw = await read_body(request, settings.max_body_bytes, settings.read_seconds)
             events = await _validated(request, raw, partner_id, settings)
         except Refused as exc:
             await dead_letters.record(
@@ -143,7 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     channel="http",
                     partner=partner_id,
                     status=exc.status,
-                    problems=exc.problems or [Problem(None, None, "", exc.error)],
+                    problems=exc.problems,
                     payload=raw,
                 ),
             )
