@@ -27,6 +27,12 @@ from services.gateway.event_store import (
     StoreUnavailable,
     prepare_connection,
 )
+from services.gateway.publish_api import (
+    REFUSALS,
+    REQUEST_BODY,
+    Accepted,
+    describe_with_contract,
+)
 from services.gateway.rate_limits import RateLimits, retry_after
 from services.partners import impersonation
 from services.settings import Settings
@@ -101,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
 
+    describe_with_contract(app)
     app.include_router(figures_routes.router)
     app.include_router(feed_routes.router)
     app.include_router(exercise_routes.router)
@@ -119,18 +126,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/v1/events",
         status_code=202,
         summary="Publish one CloudEvent (structured or binary mode) or a batch",
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/cloudevents+json": {"schema": {"type": "object"}},
-                    "application/cloudevents-batch+json": {"schema": {"type": "array"}},
-                    "application/json": {"schema": {}},
-                },
-            }
-        },
+        responses=REFUSALS,
+        openapi_extra=REQUEST_BODY,
     )
-    async def publish(request: Request, partner_id: Partner) -> dict[str, int]:
+    async def publish(request: Request, partner_id: Partner) -> Accepted:
         started = time.perf_counter()
         raw = b""
         try:
@@ -164,7 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.EVENTS_ACCEPTED.labels(partner_id).inc(new)
         metrics.EVENTS_DUPLICATE.labels(partner_id).inc(len(events) - new)
         metrics.INGEST_SECONDS.observe(time.perf_counter() - started)
-        return {"accepted": new, "duplicates": len(events) - new}
+        return Accepted(accepted=new, duplicates=len(events) - new)
 
     @app.get("/healthz", summary="Liveness")
     async def healthz() -> dict[str, str]:
