@@ -5,17 +5,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
 
-from schemas import ContractError, Event, Problem
+from schemas import ContractError, Event
 from schemas.bindings import UnsupportedMediaType
-from services.gateway import dead_letters, exercise_routes, feed_routes, figures_routes, metrics
+from services.gateway import (
+    dead_letters,
+    exercise_routes,
+    feed_routes,
+    figures_routes,
+    metrics,
+    refusals,
+)
 from services.gateway.auth import Authenticator
 from services.gateway.authenticated import Partner
 from services.gateway.body import decode_events
@@ -33,26 +41,20 @@ from services.gateway.publish_api import (
     Accepted,
     describe_with_contract,
 )
-from services.gateway.rate_limits import RateLimits, retry_after
+from services.gateway.rate_limits import RateLimits
+from services.gateway.refusals import Refused
 from services.partners import impersonation
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
-
-class Refused(Exception):
-    def __init__(
-        self,
-        status: int,
-        error: str,
-        problems: Sequence[Problem] = (),
-        retry: float = 1.0,
-    ) -> None:
-        super().__init__(error)
-        self.status = status
-        self.error = error
-        self.problems = list(problems) or [Problem(None, None, "", error)]
-        self.retry = retry
+POOL_WAIT_SECONDS = 2.0
+"""Longest a request waits for a database connection before its 503: connections are only
+scarce when PostgreSQL is gone, and then a quick answer is worth more than a long wait."""
+RECONNECT_SECONDS = 5.0
+"""psycopg_pool doubles the pause between reconnection attempts until it gives up, so a long
+outage would leave minutes between attempts after PostgreSQL is back. Giving up early keeps the
+pauses short; the next request that finds no connection starts a fresh attempt."""
 
 
 async def read_body(request: Request, limit: int, seconds: float) -> bytes:
@@ -86,6 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_size=10,
             open=False,
             configure=prepare_connection,
+            # Connections PostgreSQL dropped (a restart) are found and replaced before use.
+            check=AsyncConnectionPool.check_connection,
+            timeout=POOL_WAIT_SECONDS,
+            reconnect_timeout=RECONNECT_SECONDS,
         )
         await pool.open(wait=True, timeout=30)
         app.state.pool = pool
@@ -112,15 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feed_routes.router)
     app.include_router(exercise_routes.router)
 
-    @app.exception_handler(Refused)
-    async def refused(request: Request, exc: Refused) -> Response:
-        metrics.REQUESTS_REJECTED.labels(str(exc.status)).inc()
-        headers = {"Retry-After": retry_after(exc.retry)} if exc.status in (429, 503) else None
-        return JSONResponse(
-            {"error": exc.error, "problems": dead_letters.problems_json(exc.problems)},
-            status_code=exc.status,
-            headers=headers,
-        )
+    app.add_exception_handler(Refused, refusals.answer)
+    app.add_exception_handler(psycopg.OperationalError, refusals.database_unavailable)
 
     @app.post(
         "/v1/events",
