@@ -13,6 +13,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -67,3 +68,33 @@ def test_publish_answers_as_described(gateway: Gateway, mode: str) -> None:
     with httpx.Client(timeout=30) as http:
         call()
     gateway.assert_serving()
+
+
+NO_LONG_POLL = {"/v1/feed": {"wait": 0}}  # an empty feed would hold each answer for up to 30 s
+
+
+def test_no_operation_answers_a_server_error(gateway: Gateway) -> None:
+    """Every other operation (figures, feed, exercise control, health) with what its
+    description allows and what it does not: never a 5xx."""
+    api = schemathesis.openapi.from_url(f"{gateway.url}/openapi.json")
+    auth = {"Authorization": f"Bearer {gateway.token}"}
+    operations = [result.ok() for result in api.get_all_operations()]
+    cases = st.one_of(
+        operation.as_strategy(schemathesis.GenerationMode(mode), query=NO_LONG_POLL.get(path))
+        for operation in operations
+        if (path := operation.path) != "/v1/events"
+        for mode in (
+            ["positive", "negative"]
+            if operation.path_parameters or operation.query
+            else ["positive"]
+        )
+    )
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(case=cases)
+    def call(case: schemathesis.Case) -> None:
+        response = send(http, case.as_transport_kwargs(base_url=gateway.url, headers=auth))
+        case.validate_response(response, checks=[not_a_server_error], headers=auth)
+
+    with httpx.Client(timeout=30) as http:
+        call()
