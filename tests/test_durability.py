@@ -1,4 +1,5 @@
-"""A 202 means durable: the broker may die right after and the event still reaches it."""
+"""A 202 means durable: the broker may die right after, or be down for a while, and the events
+still reach it once it is back."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from infra.topics import ACCEPTED
 from services.partners import Partner, add_partner
 from services.settings import Settings
 from tests.events_store import sample_event
+from tests.gateway_http import gateway_for
 from tests.servers import running_gateway, service_process
 from tests.topics import read_topic
 
@@ -42,5 +44,41 @@ def test_an_accepted_event_survives_a_broker_restart(settings: Settings, tmp_pat
                 broker.start()
                 got = read_topic(own, ACCEPTED, 2)
                 assert {value["id"] for _, value in got} == {"e-1", "e-2"}
+    finally:
+        broker.stop()
+
+
+def test_publishing_goes_on_while_the_broker_is_down_and_the_relay_catches_up(
+    settings: Settings, tmp_path: Path
+) -> None:
+    broker = EmbeddedBroker(log_file=tmp_path / "broker.log")
+    own = settings.model_copy(update={"kafka_bootstrap": broker.start()})
+    try:
+        with (
+            gateway_for(own) as gateway,
+            service_process("services.relay", own, tmp_path / "relay.log") as relay,
+        ):
+
+            def publish(prefix: str) -> list[str]:
+                events = [{**sample_event(n), "id": f"{prefix}-{n}"} for n in range(10)]
+                assert gateway.post(events).status_code == 202
+                return [str(e["id"]) for e in events]
+
+            before = publish("before")
+            assert {v["id"] for _, v in read_topic(own, ACCEPTED, 10)} == set(before)
+
+            broker.stop()
+            ready = httpx.get(f"{gateway.url}/readyz")
+            assert (ready.status_code, ready.json()["checks"]) == (
+                503,
+                {"database": True, "broker": False},
+            )
+            during = [i for batch in range(5) for i in publish(f"during-{batch}")]
+
+            broker.start()  # empty: what the relay had published is gone with the old one
+            got = {v["id"] for _, v in read_topic(own, ACCEPTED, 60)}
+            assert got == set(before) | set(during)
+            assert relay.poll() is None
+            assert httpx.get(f"{gateway.url}/readyz").status_code == 200
     finally:
         broker.stop()
