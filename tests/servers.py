@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -80,3 +82,28 @@ def run_tandem(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
     for name in [name for name, value in env.items() if value == ""]:
         merged.pop(name)
     return subprocess.run([TANDEM, *args], capture_output=True, text=True, env=merged, timeout=60)
+
+
+def start_stack(data_dir: Path, port: int, out: Path) -> subprocess.Popen[bytes]:
+    """`tandem up --no-demo` as a user starts it: its own embedded PostgreSQL and broker in
+    `data_dir` (keep its path short: PostgreSQL's socket lives there), its output in `out`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP")}
+    return subprocess.Popen(
+        [TANDEM, "up", "--no-demo", "--data-dir", str(data_dir), "--port", str(port)],
+        stdout=out.open("wb"),
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+
+
+def stop_stack(process: subprocess.Popen[bytes]) -> float:
+    """Stops `tandem up` as Ctrl-C or a service manager would; the seconds it took."""
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    process.wait(15)
+    return time.monotonic() - started
+
+
+def short_tmp_dir() -> Path:
+    """A new directory with a short path, for PostgreSQL's socket (at most 107 bytes)."""
+    return Path(tempfile.mkdtemp(prefix="tandem-"))

@@ -4,10 +4,7 @@ stop with no process left, and a second start that keeps the data."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
@@ -16,24 +13,7 @@ import psycopg
 
 from infra.broker import free_port
 from tests.events_store import sample_event
-from tests.servers import TANDEM, run_tandem, wait_for
-
-
-def start(data_dir: Path, port: int, out: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP")}
-    return subprocess.Popen(
-        [TANDEM, "up", "--no-demo", "--data-dir", str(data_dir), "--port", str(port)],
-        stdout=out.open("wb"),
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> float:
-    started = time.monotonic()
-    process.send_signal(signal.SIGTERM)
-    process.wait(15)
-    return time.monotonic() - started
+from tests.servers import run_tandem, short_tmp_dir, start_stack, stop_stack, wait_for
 
 
 def tandem(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -42,9 +22,9 @@ def tandem(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_up_publish_stop_and_up_again(tmp_path: Path) -> None:
     # a short path: PostgreSQL's socket lives in the data directory
-    data_dir = Path(tmp_path_short()) / "data"
+    data_dir = short_tmp_dir() / "data"
     port = free_port()
-    process = start(data_dir, port, tmp_path / "up-1.log")
+    process = start_stack(data_dir, port, tmp_path / "up-1.log")
     try:
         wait_for(lambda: "Tandem is ready." in (tmp_path / "up-1.log").read_text(), 90, "ready")
         stack = json.loads((data_dir / "stack.json").read_text())
@@ -68,21 +48,21 @@ def test_up_publish_stop_and_up_again(tmp_path: Path) -> None:
 
         wait_for(archived, what="the event in the archive")
     finally:
-        took = stop(process)
+        took = stop_stack(process)
     assert took < 10
     children = [p for p in pids if psutil.pid_exists(p)]
     assert children == []
     assert running_with(str(data_dir)) == []
     assert not (data_dir / "stack.json").exists()
 
-    process = start(data_dir, port, tmp_path / "up-2.log")
+    process = start_stack(data_dir, port, tmp_path / "up-2.log")
     try:
         wait_for(lambda: "Tandem is ready." in (tmp_path / "up-2.log").read_text(), 90, "ready")
         again = tandem(data_dir, "partner", "add", "kingston-foodbank", "--name", "Foodbank")
         assert again.returncode == 1
         assert "already exists" in again.stderr  # the data survived the restart
     finally:
-        stop(process)
+        stop_stack(process)
 
 
 def running_with(text: str) -> list[int]:
@@ -95,9 +75,3 @@ def running_with(text: str) -> list[int]:
         except psutil.Error:
             continue
     return found
-
-
-def tmp_path_short() -> str:
-    import tempfile
-
-    return tempfile.mkdtemp(prefix="tandem-up-")
