@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
+import psycopg
 import pytest
 
 from services.settings import Settings
 from tests.events_store import sample_event
 from tests.gateway_http import BATCH, SINGLE, Gateway, gateway_for
+from tests.servers import wait_for
 
 
 def test_batch_is_accepted_and_durable(gateway: Gateway) -> None:
@@ -131,3 +135,19 @@ def test_a_partner_over_its_rate_limit_gets_429_with_retry_after_others_do_not(
         }
         assert gateway.post([council_event], token=gateway.other_token).status_code == 202
         assert gateway.stored_ids() == ["e-0", "e-1", "e-2", "e-9"]
+
+
+def test_a_full_store_sheds_requests_before_checking_their_events(settings: Settings) -> None:
+    with gateway_for(settings.model_copy(update={"max_waiting_events": 2})) as gateway:
+        with ThreadPoolExecutor(1) as background, psycopg.connect(gateway.database_url) as conn:
+            conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")  # the store cannot commit
+            held = background.submit(gateway.post, [sample_event(1), sample_event(2)])
+            # Not even parsed once the store is full: garbage gets 429, not 422.
+            wait_for(lambda: gateway.post(b"not json").status_code == 429, what="a 429")
+            shed = gateway.post([sample_event(3)])
+            assert shed.status_code == 429 and int(shed.headers["Retry-After"]) >= 1
+            assert "overloaded" in shed.json()["error"]
+            conn.rollback()
+            assert held.result(timeout=10).status_code == 202
+        assert gateway.stored_ids() == ["e-1", "e-2"]
+        assert {status for status, _ in gateway.dead_letters()} <= {422}

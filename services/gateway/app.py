@@ -130,27 +130,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     async def publish(request: Request, partner_id: Partner) -> Accepted:
         started = time.perf_counter()
-        raw = b""
+        store: EventStore = request.app.state.store
         try:
             raw = await read_body(request, settings.max_body_bytes, settings.read_seconds)
+        except Refused as exc:
+            await _keep(request, partner_id, exc, b"")
+            raise
+        if store.full:
+            # Before the body is parsed: under overload, checking events that cannot be stored
+            # would take the CPU the store's writer and the accepted requests need.
+            raise Refused(429, f"overloaded, retry later: {store.waiting_events} events waiting")
+        try:
             events = await _validated(request, raw, partner_id, settings)
         except Refused as exc:
-            await dead_letters.record(
-                request.app.state.pool,
-                DeadLetter(
-                    channel="http",
-                    partner=partner_id,
-                    status=exc.status,
-                    problems=exc.problems,
-                    payload=raw,
-                ),
-            )
+            await _keep(request, partner_id, exc, raw)
             raise
         limits: RateLimits = request.app.state.rate_limits
         wait = limits.take(partner_id, len(events))
         if wait:
             raise Refused(429, f"over {partner_id}'s rate limit; retry later", retry=wait)
-        store: EventStore = request.app.state.store
         try:
             new = await store.append([StoredEvent.of(e) for e in events])
         except Overloaded as exc:
@@ -182,6 +180,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+async def _keep(request: Request, partner_id: str, refused: Refused, raw: bytes) -> None:
+    """The refused body as a dead letter, with why it was refused."""
+    letter = DeadLetter("http", partner_id, refused.status, refused.problems, raw)
+    await dead_letters.record(request.app.state.pool, letter)
 
 
 async def _validated(

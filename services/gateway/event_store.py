@@ -105,6 +105,11 @@ class EventStore:
     def waiting_events(self) -> int:
         return self._waiting_events
 
+    @property
+    def full(self) -> bool:
+        """As many events wait as it should queue: the next request is refused whatever its size."""
+        return self._waiting_events >= self.max_waiting_events
+
     async def append(self, events: list[StoredEvent]) -> int:
         """Make `events` durable; return how many were new (the rest were duplicates)."""
         if self._waiting_events + len(events) > self.max_waiting_events and self._queue:

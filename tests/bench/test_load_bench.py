@@ -38,8 +38,6 @@ from tests.bench.publishing_load import (
 from tests.bench.workload import incident_copies
 from tests.servers import short_tmp_dir, start_stack, stop_stack, wait_for
 
-pytestmark = pytest.mark.slow
-
 
 class LoadPlan(BaseSettings):
     """What the load test does; each can be set as TANDEM_LOAD_<NAME>."""
@@ -52,6 +50,14 @@ class LoadPlan(BaseSettings):
     flood_seconds: float = Field(default=20, gt=0)
     flood_clients: int = Field(default=256, ge=1)
     catch_up_seconds: float = Field(default=300, gt=0)
+
+    @property
+    def longest(self) -> float:
+        """What the whole test may take, setting up and building the load included."""
+        return self.seconds + self.flood_seconds + self.catch_up_seconds + 300
+
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(LoadPlan().longest)]
 
 
 @dataclass(frozen=True)
