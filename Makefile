@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck faults bench schemas dashboards clean
+.PHONY: run test lint typecheck faults bench load schemas dashboards clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Tandem needs Python 3.11+"'
@@ -31,6 +31,11 @@ faults: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/pytest -m slow -s tests/bench
+
+# The load test alone: 2,000 events/s for 5 minutes, then a flood (TANDEM_LOAD_SECONDS=60 for a
+# shorter run); its rows replace only their own in bench/results.md.
+load: $(STAMP)
+	$(BIN)/pytest -m slow -s tests/bench/test_load_bench.py
 
 schemas: $(STAMP)
 	$(BIN)/python -m schemas.export

@@ -1,10 +1,17 @@
 """The CloudEvents 1.0 envelope (structured JSON mode) that carries every payload."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from schemas.ids import EventId, Id, Source, source_partner
@@ -16,6 +23,9 @@ RFC3339_PATTERN = (
 )
 _RFC3339 = re.compile(RFC3339_PATTERN)
 _TIME_RULE = "an RFC 3339 time with an offset, e.g. 2020-03-23T10:00:00Z"
+MAX_OFFSET = timedelta(hours=14)
+"""The widest offset of any time zone (Kiribati, +14:00). RFC 3339's syntax allows up to 23:59,
+which PostgreSQL cannot store, so such a time would stop the store rather than be refused."""
 
 
 def _rfc3339_text(value: object) -> object:
@@ -26,9 +36,19 @@ def _rfc3339_text(value: object) -> object:
     raise PydanticCustomError("rfc3339_time", "must be " + _TIME_RULE)
 
 
+def _real_offset(value: datetime) -> datetime:
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_OFFSET:
+        raise PydanticCustomError(
+            "time_offset", "must have an offset between -14:00 and +14:00, as time zones do"
+        )
+    return value
+
+
 EventTime = Annotated[
     AwareDatetime,
     BeforeValidator(_rfc3339_text),
+    AfterValidator(_real_offset),
     Field(strict=False, description=_TIME_RULE, json_schema_extra={"pattern": RFC3339_PATTERN}),
 ]
 

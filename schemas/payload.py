@@ -17,15 +17,26 @@ class Payload(BaseModel):
     model_config = CONTRACT_CONFIG
 
 
-Quantity = Annotated[int, Field(ge=0, description="an integer ≥ 0")]
+INTEGER_MAX = 2_147_483_647
+"""The largest integer an event may carry: what figures store it in (PostgreSQL `int`). A
+larger one would be accepted and then stop every worker that counts it."""
 
-TEXT_PATTERN = r"^\S(?:.{0,198}\S)?$"
+Quantity = Annotated[
+    int, Field(ge=0, le=INTEGER_MAX, description=f"an integer from 0 to {INTEGER_MAX:,}")
+]
+
+# No control characters (NUL, line breaks, tabs …): one line of text, and NUL cannot be kept in
+# PostgreSQL text or jsonb, where every consumer of the event writes it.
+_PRINTED = r"[^\x00-\x1f\x7f-\x9f]"
+_PRINTED_NOT_SPACE = r"[^\s\x00-\x1f\x7f-\x9f]"
+TEXT_PATTERN = rf"^{_PRINTED_NOT_SPACE}(?:{_PRINTED}{{0,198}}{_PRINTED_NOT_SPACE})?$"
 
 Text = Annotated[
     str,
     Field(
         pattern=TEXT_PATTERN,
-        description="text of 1 to 200 characters on one line, without leading or trailing spaces",
+        description="text of 1 to 200 characters on one line, without control characters or"
+        " leading or trailing spaces",
     ),
 ]
 

@@ -6,7 +6,7 @@ from pydantic import Field
 
 from schemas.envelope import Envelope
 from schemas.ids import Id
-from schemas.payload import Note, Payload, Quantity
+from schemas.payload import INTEGER_MAX, Note, Payload, Quantity
 
 Need = Literal[
     "food",
@@ -31,7 +31,9 @@ class RequestRaised(Payload):
     need: Need
     priority: Priority
     area: Id
-    household_size: int = Field(ge=1, description="an integer ≥ 1")
+    household_size: int = Field(
+        ge=1, le=INTEGER_MAX, description=f"an integer from 1 to {INTEGER_MAX:,}"
+    )
     shielding: bool
     channel: Channel
     person_ref: Id | None = None

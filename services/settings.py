@@ -49,6 +49,7 @@ class Settings(BaseSettings):
         default=8 * 1024 * 1024, ge=1024, validation_alias="TANDEM_MAX_BODY_BYTES"
     )
     max_batch_events: int = Field(default=5000, ge=1, validation_alias="TANDEM_MAX_BATCH_EVENTS")
+    read_seconds: float = Field(default=30.0, gt=0, validation_alias="TANDEM_READ_SECONDS")
     max_waiting_events: int = Field(
         default=50_000, ge=1, validation_alias="TANDEM_MAX_WAITING_EVENTS"
     )

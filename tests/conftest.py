@@ -19,6 +19,7 @@ from infra.broker import EmbeddedBroker
 from infra.migrate import migrate
 from infra.postgres import EmbeddedPostgres
 from services.settings import Settings
+from tests.gateway_http import Gateway, gateway_for
 from tests.servers import databases, with_database
 
 TEMPLATE = f"tandem_template_{os.getpid()}"
@@ -87,3 +88,10 @@ def settings(database_url: str, broker_bootstrap: str, tmp_path: Path) -> Settin
         TANDEM_TOPIC_PREFIX=f"t{uuid.uuid4().hex[:10]}.",
         TANDEM_TOPIC_PARTITIONS=4,  # what tansu gives a topic it creates by itself
     )
+
+
+@pytest.fixture
+def gateway(settings: Settings) -> Iterator[Gateway]:
+    """The real gateway over HTTP, with the foodbank (`token`) and the council registered."""
+    with gateway_for(settings) as running:
+        yield running

@@ -15,11 +15,10 @@ from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-import uvicorn
 from psycopg import sql
 
 from infra.broker import free_port
-from services.gateway.app import create_app
+from services.gateway.http_server import gateway_server
 from services.settings import Settings
 
 T = TypeVar("T")
@@ -75,11 +74,7 @@ def databases(server_url: str, template_db: str) -> Iterator[Callable[[], str]]:
 def running_gateway(settings: Settings) -> Iterator[str]:
     """The real gateway app served over real HTTP on loopback, in a thread."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False
-        )
-    )
+    server = gateway_server(settings, "127.0.0.1", port)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_for(lambda: server.started, what="gateway start")

@@ -2,68 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import orjson
 import psycopg
 import pytest
 
-from services.partners import Partner, add_partner
 from services.settings import Settings
 from tests.events_store import sample_event
-from tests.servers import running_gateway
-
-BATCH = "application/cloudevents-batch+json"
-SINGLE = "application/cloudevents+json"
-
-
-@dataclass
-class Gateway:
-    url: str
-    token: str
-    other_token: str
-    database_url: str
-
-    def post(
-        self,
-        body: Any,
-        media_type: str = BATCH,
-        token: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        content = body if isinstance(body, bytes) else orjson.dumps(body)
-        return httpx.post(
-            f"{self.url}/v1/events",
-            content=content,
-            headers={
-                "Authorization": f"Bearer {token or self.token}",
-                "Content-Type": media_type,
-                **(headers or {}),
-            },
-        )
-
-    def stored_ids(self) -> list[str]:
-        with psycopg.connect(self.database_url) as conn:
-            return [str(r[0]) for r in conn.execute("SELECT id FROM events ORDER BY seq")]
-
-    def dead_letters(self) -> list[tuple[int, Any]]:
-        with psycopg.connect(self.database_url) as conn:
-            return [
-                (int(r[0]), r[1])
-                for r in conn.execute("SELECT status, problems FROM dead_letters ORDER BY seq")
-            ]
-
-
-@pytest.fixture
-def gateway(settings: Settings) -> Iterator[Gateway]:
-    with psycopg.connect(settings.database_url) as conn:
-        token = add_partner(conn, Partner("kingston-foodbank", "Kingston Foodbank"))
-        other = add_partner(conn, Partner("rbk-council", "Royal Borough of Kingston"))
-    with running_gateway(settings) as url:
-        yield Gateway(url, token, other, str(settings.database_url))
+from tests.gateway_http import BATCH, SINGLE, Gateway, gateway_for
+from tests.servers import wait_for
 
 
 def test_batch_is_accepted_and_durable(gateway: Gateway) -> None:
@@ -144,19 +92,11 @@ def test_no_partner_can_publish_as_another(gateway: Gateway) -> None:
 
 def test_body_over_the_limit(settings: Settings) -> None:
     small = settings.model_copy(update={"max_body_bytes": 2048})
-    with psycopg.connect(small.database_url) as conn:
-        token = add_partner(conn, Partner("kingston-foodbank", "Kingston Foodbank"))
-    with running_gateway(small) as url:
-        gateway = Gateway(url, token, token, str(small.database_url))
+    with gateway_for(small) as gateway:
         response = gateway.post([sample_event(n) for n in range(40)])
         assert response.status_code == 413
         assert gateway.stored_ids() == []
         assert [status for status, _ in gateway.dead_letters()] == [413]
-
-
-def test_unsupported_media_type(gateway: Gateway) -> None:
-    response = gateway.post(b"hello", media_type="text/plain")
-    assert response.status_code == 415
 
 
 def accepted_metric(gateway: Gateway) -> float:
@@ -183,11 +123,7 @@ def test_a_partner_over_its_rate_limit_gets_429_with_retry_after_others_do_not(
     limited = settings.model_copy(
         update={"partner_events_per_second": 1.0, "partner_burst_events": 3.0}
     )
-    with psycopg.connect(limited.database_url) as conn:
-        token = add_partner(conn, Partner("kingston-foodbank", "Kingston Foodbank"))
-        other = add_partner(conn, Partner("rbk-council", "Council"))
-    with running_gateway(limited) as url:
-        gateway = Gateway(url, token, other, str(limited.database_url))
+    with gateway_for(limited) as gateway:
         assert gateway.post([sample_event(n) for n in range(3)]).status_code == 202
         refused = gateway.post([sample_event(n) for n in range(3, 5)])
         assert refused.status_code == 429
@@ -197,5 +133,21 @@ def test_a_partner_over_its_rate_limit_gets_429_with_retry_after_others_do_not(
             "partner": "rbk-council",
             "source": "/orgs/rbk-council/stock-sheet",
         }
-        assert gateway.post([council_event], token=other).status_code == 202
+        assert gateway.post([council_event], token=gateway.other_token).status_code == 202
         assert gateway.stored_ids() == ["e-0", "e-1", "e-2", "e-9"]
+
+
+def test_a_full_store_sheds_requests_before_checking_their_events(settings: Settings) -> None:
+    with gateway_for(settings.model_copy(update={"max_waiting_events": 2})) as gateway:
+        with ThreadPoolExecutor(1) as background, psycopg.connect(gateway.database_url) as conn:
+            conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")  # the store cannot commit
+            held = background.submit(gateway.post, [sample_event(1), sample_event(2)])
+            # Not even parsed once the store is full: garbage gets 429, not 422.
+            wait_for(lambda: gateway.post(b"not json").status_code == 429, what="a 429")
+            shed = gateway.post([sample_event(3)])
+            assert shed.status_code == 429 and int(shed.headers["Retry-After"]) >= 1
+            assert "overloaded" in shed.json()["error"]
+            conn.rollback()
+            assert held.result(timeout=10).status_code == 202
+        assert gateway.stored_ids() == ["e-1", "e-2"]
+        assert {status for status, _ in gateway.dead_letters()} <= {422}

@@ -297,7 +297,7 @@ events:
     assert checked.events[0]["id"] == "tolworth-hub-2020-01-10t09-00-00"
     (problem,) = checked.problems
     assert (problem.row, problem.column, problem.attribute) == (4, "Tins", "data.quantity")
-    assert problem.reason == "must be an integer ≥ 0"
+    assert problem.reason == "must be an integer from 0 to 2,147,483,647"
 
 
 def test_a_large_file_is_checked_chunk_by_chunk_in_a_second_process(tmp_path: Path) -> None:

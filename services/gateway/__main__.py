@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-import uvicorn
-
-from services.gateway.app import create_app
+from services.gateway.http_server import gateway_server
 from services.runtime import start_service
 
 
@@ -16,16 +15,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args()
     settings, _ = start_service("gateway")
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_config=None,
-        timeout_graceful_shutdown=5,
-    )
+    server = gateway_server(settings, args.host, args.port)
+    server.run()
+    if not server.started:
+        sys.exit(3)  # as uvicorn.run: the app did not start (e.g. no database), so not a clean stop
 
 
 if __name__ == "__main__":

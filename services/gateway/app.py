@@ -5,17 +5,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
 
-from schemas import ContractError, Event, Problem
+from schemas import ContractError, Event
 from schemas.bindings import UnsupportedMediaType
-from services.gateway import dead_letters, exercise_routes, feed_routes, figures_routes, metrics
+from services.gateway import (
+    dead_letters,
+    exercise_routes,
+    feed_routes,
+    figures_routes,
+    metrics,
+    refusals,
+)
 from services.gateway.auth import Authenticator
 from services.gateway.authenticated import Partner
 from services.gateway.body import decode_events
@@ -27,45 +35,45 @@ from services.gateway.event_store import (
     StoreUnavailable,
     prepare_connection,
 )
-from services.gateway.rate_limits import RateLimits, retry_after
+from services.gateway.publish_api import (
+    REFUSALS,
+    REQUEST_BODY,
+    Accepted,
+    describe_with_contract,
+)
+from services.gateway.rate_limits import RateLimits
+from services.gateway.refusals import Refused
 from services.partners import impersonation
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
-BODY_READ_SECONDS = 30.0
+POOL_WAIT_SECONDS = 2.0
+"""Longest a request waits for a database connection before its 503: connections are only
+scarce when PostgreSQL is gone, and then a quick answer is worth more than a long wait."""
+RECONNECT_SECONDS = 5.0
+"""psycopg_pool doubles the pause between reconnection attempts until it gives up, so a long
+outage would leave minutes between attempts after PostgreSQL is back. Giving up early keeps the
+pauses short; the next request that finds no connection starts a fresh attempt."""
 
 
-class Refused(Exception):
-    def __init__(
-        self,
-        status: int,
-        error: str,
-        problems: Sequence[Problem] = (),
-        retry: float = 1.0,
-    ) -> None:
-        super().__init__(error)
-        self.status = status
-        self.error = error
-        self.problems = list(problems)
-        self.retry = retry
-
-
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, seconds: float) -> bytes:
+    """The whole body, refused when over `limit` bytes or when it takes longer than `seconds`
+    to arrive (a client trickling it in must not hold a request open for ever)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise Refused(413, f"body over the {limit}-byte limit")
     chunks: list[bytes] = []
     size = 0
     try:
-        async with asyncio.timeout(BODY_READ_SECONDS):
+        async with asyncio.timeout(seconds):
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
                     raise Refused(413, f"body over the {limit}-byte limit")
                 chunks.append(chunk)
     except TimeoutError:
-        raise Refused(408, f"body not received within {BODY_READ_SECONDS:g}s") from None
+        raise Refused(408, f"body not received within {seconds:g}s") from None
     return b"".join(chunks)
 
 
@@ -80,6 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_size=10,
             open=False,
             configure=prepare_connection,
+            # Connections PostgreSQL dropped (a restart) are found and replaced before use.
+            check=AsyncConnectionPool.check_connection,
+            timeout=POOL_WAIT_SECONDS,
+            reconnect_timeout=RECONNECT_SECONDS,
         )
         await pool.open(wait=True, timeout=30)
         app.state.pool = pool
@@ -101,58 +113,42 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
 
+    describe_with_contract(app)
     app.include_router(figures_routes.router)
     app.include_router(feed_routes.router)
     app.include_router(exercise_routes.router)
 
-    @app.exception_handler(Refused)
-    async def refused(request: Request, exc: Refused) -> Response:
-        metrics.REQUESTS_REJECTED.labels(str(exc.status)).inc()
-        headers = {"Retry-After": retry_after(exc.retry)} if exc.status in (429, 503) else None
-        return JSONResponse(
-            {"error": exc.error, "problems": dead_letters.problems_json(exc.problems)},
-            status_code=exc.status,
-            headers=headers,
-        )
+    app.add_exception_handler(Refused, refusals.answer)
+    app.add_exception_handler(psycopg.OperationalError, refusals.database_unavailable)
 
     @app.post(
         "/v1/events",
         status_code=202,
         summary="Publish one CloudEvent (structured or binary mode) or a batch",
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/cloudevents+json": {"schema": {"type": "object"}},
-                    "application/cloudevents-batch+json": {"schema": {"type": "array"}},
-                    "application/json": {"schema": {}},
-                },
-            }
-        },
+        responses=REFUSALS,
+        openapi_extra=REQUEST_BODY,
     )
-    async def publish(request: Request, partner_id: Partner) -> dict[str, int]:
+    async def publish(request: Request, partner_id: Partner) -> Accepted:
         started = time.perf_counter()
-        raw = b""
+        store: EventStore = request.app.state.store
         try:
-            raw = await read_body(request, settings.max_body_bytes)
+            raw = await read_body(request, settings.max_body_bytes, settings.read_seconds)
+        except Refused as exc:
+            await _keep(request, partner_id, exc, b"")
+            raise
+        if store.full:
+            # Before the body is parsed: under overload, checking events that cannot be stored
+            # would take the CPU the store's writer and the accepted requests need.
+            raise Refused(429, f"overloaded, retry later: {store.waiting_events} events waiting")
+        try:
             events = await _validated(request, raw, partner_id, settings)
         except Refused as exc:
-            await dead_letters.record(
-                request.app.state.pool,
-                DeadLetter(
-                    channel="http",
-                    partner=partner_id,
-                    status=exc.status,
-                    problems=exc.problems or [Problem(None, None, "", exc.error)],
-                    payload=raw,
-                ),
-            )
+            await _keep(request, partner_id, exc, raw)
             raise
         limits: RateLimits = request.app.state.rate_limits
         wait = limits.take(partner_id, len(events))
         if wait:
             raise Refused(429, f"over {partner_id}'s rate limit; retry later", retry=wait)
-        store: EventStore = request.app.state.store
         try:
             new = await store.append([StoredEvent.of(e) for e in events])
         except Overloaded as exc:
@@ -164,7 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.EVENTS_ACCEPTED.labels(partner_id).inc(new)
         metrics.EVENTS_DUPLICATE.labels(partner_id).inc(len(events) - new)
         metrics.INGEST_SECONDS.observe(time.perf_counter() - started)
-        return {"accepted": new, "duplicates": len(events) - new}
+        return Accepted(accepted=new, duplicates=len(events) - new)
 
     @app.get("/healthz", summary="Liveness")
     async def healthz() -> dict[str, str]:
@@ -184,6 +180,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+async def _keep(request: Request, partner_id: str, refused: Refused, raw: bytes) -> None:
+    """The refused body as a dead letter, with why it was refused."""
+    letter = DeadLetter("http", partner_id, refused.status, refused.problems, raw)
+    await dead_letters.record(request.app.state.pool, letter)
 
 
 async def _validated(

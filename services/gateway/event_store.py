@@ -105,6 +105,11 @@ class EventStore:
     def waiting_events(self) -> int:
         return self._waiting_events
 
+    @property
+    def full(self) -> bool:
+        """As many events wait as it should queue: the next request is refused whatever its size."""
+        return self._waiting_events >= self.max_waiting_events
+
     async def append(self, events: list[StoredEvent]) -> int:
         """Make `events` durable; return how many were new (the rest were duplicates)."""
         if self._waiting_events + len(events) > self.max_waiting_events and self._queue:
@@ -123,10 +128,10 @@ class EventStore:
                 inserted = await self._insert(batch)
             except Exception as exc:
                 log.error("event store write failed", extra={"error": repr(exc)})
-                for pending in batch:
+                for pending in _awaited(batch):
                     pending.done.set_exception(StoreUnavailable(str(exc)))
             else:
-                for pending in batch:
+                for pending in _awaited(batch):
                     pending.done.set_result(_claim(pending.events, inserted))
             finally:
                 self._waiting_events -= sum(len(p.events) for p in batch)
@@ -150,6 +155,12 @@ def append_in(conn: psycopg.Connection[tuple[object, ...]], events: list[StoredE
                 copy.write_row(event.row())
         cursor.execute(INSERT_SQL)
         return len(cursor.fetchall())
+
+
+def _awaited(batch: list[_Pending]) -> list[_Pending]:
+    """The requests still waiting for their answer: one whose handler was cancelled (its client
+    gone, the server stopping) has none to receive, and must not stop the others getting theirs."""
+    return [pending for pending in batch if not pending.done.done()]
 
 
 def _unique(events: Iterable[StoredEvent]) -> list[StoredEvent]:

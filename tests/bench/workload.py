@@ -14,7 +14,10 @@ def incident_copies(copies: int) -> list[dict[str, Any]]:
     for n in range(copies):
         incident = f"bench-{n}"
         for event in base:
-            events.append({**event, "id": f"{n}-{event['id']}", "incident": incident})
+            copy = {**event, "id": f"{n}-{event['id']}", "incident": incident}
+            if event["type"].startswith("resilience.incident."):
+                copy["subject"] = incident  # an incident's own events are about it
+            events.append(copy)
     return events
 
 

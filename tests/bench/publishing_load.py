@@ -1,0 +1,157 @@
+"""Load for the gateway: partners' requests of mixed sizes, sent on a schedule (open loop, as
+independent partners' systems send whatever the gateway's speed) or as fast as many clients can
+(a flood), with every answer and its latency recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+
+SIZES = (1, 10, 50, 200, 500)
+SIZE_WEIGHTS = (45, 25, 15, 10, 5)
+"""Requests: most carry one event (a case system posting as things happen), some are uploads."""
+
+
+@dataclass(frozen=True)
+class Request:
+    partner: str
+    body: bytes
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    events: int
+    status: int  # 0: no answer (connection failed or timed out)
+    seconds: float
+    accepted: int
+    retry_after: str | None
+    ids: tuple[str, ...]
+
+
+def mixed_requests(
+    events: Iterable[dict[str, Any]],
+    rng: random.Random,
+    sizes: Sequence[int] = SIZES,
+    weights: Sequence[int] = SIZE_WEIGHTS,
+) -> list[Request]:
+    """The events as requests of one partner each, of `sizes` drawn by `weights`; a request
+    goes when its partner has gathered enough events, so partners interleave as events come."""
+    gathering: dict[str, list[dict[str, Any]]] = {}
+    wanted: dict[str, int] = {}
+    requests = []
+    for event in events:
+        partner = event["partner"]
+        batch = gathering.setdefault(partner, [])
+        batch.append(event)
+        if len(batch) >= wanted.setdefault(partner, rng.choices(sizes, weights)[0]):
+            requests.append(_request(partner, batch))
+            gathering[partner] = []
+            wanted[partner] = rng.choices(sizes, weights)[0]
+    requests.extend(_request(partner, batch) for partner, batch in gathering.items() if batch)
+    return requests
+
+
+def _request(partner: str, batch: list[dict[str, Any]]) -> Request:
+    return Request(partner, orjson.dumps(batch), tuple(str(e["id"]) for e in batch))
+
+
+async def _post(http: aiohttp.ClientSession, token: str, request: Request) -> Outcome:
+    started = time.perf_counter()
+    try:
+        async with http.post(
+            "/v1/events", data=request.body, headers={"Authorization": f"Bearer {token}"}
+        ) as response:
+            answer = await response.read()
+            status = response.status
+            retry_after = response.headers.get("Retry-After")
+    except (aiohttp.ClientError, TimeoutError):
+        return Outcome(len(request.ids), 0, time.perf_counter() - started, 0, None, request.ids)
+    accepted = int(orjson.loads(answer)["accepted"]) if status == 202 else 0
+    return Outcome(
+        len(request.ids),
+        status,
+        time.perf_counter() - started,
+        accepted,
+        retry_after,
+        request.ids,
+    )
+
+
+def _session(url: str, clients: int) -> aiohttp.ClientSession:
+    # aiohttp rather than httpx: httpx's async pool tops out near 400 requests/s here.
+    return aiohttp.ClientSession(
+        url,
+        headers={"Content-Type": "application/cloudevents-batch+json"},
+        connector=aiohttp.TCPConnector(limit=clients),
+        timeout=aiohttp.ClientTimeout(total=60),
+    )
+
+
+async def open_loop(
+    url: str,
+    tokens: dict[str, str],
+    requests: Sequence[Request],
+    events_per_second: float,
+    seconds: float,
+    clients: int,
+) -> tuple[list[Outcome], float]:
+    """Send `requests` in order, each when the schedule (`events_per_second`) reaches it, for
+    `seconds`, with at most `clients` requests in flight; every outcome, and the seconds the
+    sending took (longer than planned when the clients could not keep up)."""
+    outcomes: list[Outcome] = []
+    free = asyncio.Semaphore(clients)
+    tasks: set[asyncio.Task[None]] = set()
+    async with _session(url, clients) as http:
+
+        async def send(request: Request) -> None:
+            try:
+                outcomes.append(await _post(http, tokens[request.partner], request))
+            finally:
+                free.release()
+
+        started = time.perf_counter()
+        due = 0.0
+        for request in requests:
+            if due >= seconds:
+                break
+            await asyncio.sleep(max(0.0, started + due - time.perf_counter()))
+            await free.acquire()
+            task = asyncio.create_task(send(request))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            due += len(request.ids) / events_per_second
+        took = time.perf_counter() - started
+        await asyncio.gather(*tasks)
+    return outcomes, took
+
+
+async def flood(
+    url: str, tokens: dict[str, str], requests: Sequence[Request], clients: int, seconds: float
+) -> tuple[list[Outcome], float]:
+    """`clients` clients each sending the next request as soon as it has its answer (a 429 is
+    not retried: the next request goes instead), for `seconds` or until none is left."""
+    outcomes: list[Outcome] = []
+    waiting = list(reversed(requests))
+    async with _session(url, clients) as http:
+        started = time.perf_counter()
+
+        async def client() -> None:
+            while waiting and time.perf_counter() - started < seconds:
+                request = waiting.pop()
+                outcomes.append(await _post(http, tokens[request.partner], request))
+
+        await asyncio.gather(*(client() for _ in range(clients)))
+        return outcomes, time.perf_counter() - started
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
