@@ -48,8 +48,12 @@ def in_run_time(
 
 
 def counter_for(run_id: str) -> Callable[[Conn, Sequence[bytes]], int]:
+    runs: list[Run] = []  # a run's bounds and shift never change: read once
+
     def count_run(conn: Conn, values: Sequence[bytes]) -> int:
-        run, clock = load_run(conn, run_id), load_clock(conn, run_id)
+        if not runs:
+            runs.append(load_run(conn, run_id))
+        run, clock = runs[0], load_clock(conn, run_id)
         events, moves = in_run_time(run, clock, [orjson.loads(value) for value in values])
         if moves:
             conn.execute(MOVES_SQL, (run_id, *map(list, zip(*moves, strict=True))))

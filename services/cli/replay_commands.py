@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import orjson
 import typer
 
-from services.cli.common import database_failure, fail, settings_for
+from services.cli.common import database, fail, refusals, settings_for
 from services.cli.figures_commands import ReportFormat
 
 if TYPE_CHECKING:
@@ -46,22 +46,11 @@ def speed_factor(value: str) -> float | None:
     return speed
 
 
-@contextmanager
-def run_store() -> Iterator[Any]:
-    """A database connection, with a run's refusals and database errors as one-line failures."""
-    import psycopg
-
-    from services.database import connect
+def run_refusals() -> tuple[type[Exception], ...]:
     from services.replay.injects import InjectsInvalid
     from services.replay.runs import RunError
 
-    try:
-        with connect(settings_for()) as conn:
-            yield conn
-    except (RunError, InjectsInvalid) as exc:
-        raise fail(str(exc)) from None
-    except (RuntimeError, psycopg.Error) as exc:
-        raise database_failure(exc) from None
+    return RunError, InjectsInvalid
 
 
 @replay_app.callback()
@@ -100,7 +89,7 @@ def replay(
         injects=injects,
         shift_to_now=shift_to_now,
     )
-    with run_store(), progress_bar(run) as show:
+    with refusals(*run_refusals()), progress_bar(run) as show:
         try:
             done = play(settings_for(), plan, show)
         except KeyboardInterrupt:
@@ -147,7 +136,7 @@ def control_run(
 ) -> None:
     from services.replay.runs import control
 
-    with run_store() as conn:
+    with database(*run_refusals()) as conn:
         segment = control(conn, run, action, speed, to)
     typer.echo(f"run {run}: {segment.state}, scenario {segment.scenario_time.isoformat()}")
 
@@ -198,7 +187,7 @@ def status(
     """Each run: state, speed, scenario clock, events sent, injects."""
     from services.replay.runs import statuses
 
-    with run_store() as conn:
+    with database(*run_refusals()) as conn:
         found = statuses(conn, run)
     if report_format is ReportFormat.json:
         typer.echo(orjson.dumps([s.as_json() for s in found]).decode())
@@ -223,7 +212,7 @@ def inject(
     from services.replay.injects import load_injects
     from services.replay.runs import fire_ad_hoc, load_run
 
-    with run_store() as conn:
+    with database(*run_refusals()) as conn:
         for each in load_injects(file, load_run(conn, run).incident):
             fire_ad_hoc(conn, run, each)
             typer.echo(f"run {run}: inject {each.id} fired")
@@ -236,7 +225,7 @@ def _inject_command(action: str, doc: str) -> None:
     ) -> None:
         from services.replay.runs import change_inject
 
-        with run_store() as conn:
+        with database(*run_refusals()) as conn:
             change_inject(conn, run, inject_id, action)  # type: ignore[arg-type]
         typer.echo(f"run {run}: inject {inject_id} {action}")
 
@@ -257,7 +246,7 @@ def debrief(
     from services.replay.debrief import gather
     from services.replay.debrief_html import render
 
-    with run_store() as conn:
+    with database(*run_refusals()) as conn:
         report = gather(conn, run)
     out.write_text(render(report))
     typer.echo(str(out))
@@ -271,6 +260,6 @@ def lesson_add(
     """Record a lesson identified; the debrief carries it."""
     from services.replay.runs import add_lesson
 
-    with run_store() as conn:
+    with database(*run_refusals()) as conn:
         add_lesson(conn, run, text)
     typer.echo(f"run {run}: lesson recorded")

@@ -9,7 +9,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from services.cli.common import database_failure, fail, settings_for
+from services.cli.common import database, fail
 
 agreement_app = typer.Typer(no_args_is_help=True, help="Data-sharing agreements between partners.")
 
@@ -50,9 +50,7 @@ def agreement_add(
     ] = None,
 ) -> None:
     """Make a data-sharing agreement; print its id alone on the last line."""
-    import psycopg
 
-    from services.database import connect
     from services.sharing.agreements import UK, Terms
     from services.sharing.store import AgreementError, add_agreement
 
@@ -66,13 +64,8 @@ def agreement_add(
         starts=datetime.now(UK).date() if starts is None else day("--starts", starts),
         review_by=day("--review-by", review_by),
     )
-    try:
-        with connect(settings_for()) as conn:
-            agreement = add_agreement(conn, terms)
-    except AgreementError as exc:
-        raise fail(str(exc)) from None
-    except (RuntimeError, psycopg.Error) as exc:
-        raise database_failure(exc) from None
+    with database(AgreementError) as conn:
+        agreement = add_agreement(conn, terms)
     person_ref = ", person_ref pseudonymised" if terms.pseudonymise else ""
     typer.echo(
         f"agreement {agreement.id} added: {from_partner} shares {', '.join(terms.types)} "
@@ -89,17 +82,12 @@ def agreement_list(
     ),
 ) -> None:
     """Every agreement, with its status now: in force, scheduled, due for review, revoked."""
-    import psycopg
 
-    from services.database import connect
     from services.sharing.reports import agreement_json, agreements_text
     from services.sharing.store import agreements
 
-    try:
-        with connect(settings_for()) as conn:
-            listed = agreements(conn)
-    except (RuntimeError, psycopg.Error) as exc:
-        raise database_failure(exc) from None
+    with database() as conn:
+        listed = agreements(conn)
     now = datetime.now(UTC)
     if list_format is ListFormat.json:
         typer.echo(orjson.dumps([agreement_json(a, now) for a in listed]).decode())
@@ -112,18 +100,11 @@ def agreement_revoke(
     agreement_id: Annotated[str, typer.Argument(metavar="ID", help="e.g. dsa-1f2e3d4c")],
 ) -> None:
     """Revoke an agreement: events processed from now on are not shared under it."""
-    import psycopg
 
-    from services.database import connect
     from services.sharing.store import AgreementError, revoke_agreement
 
-    try:
-        with connect(settings_for()) as conn:
-            agreement = revoke_agreement(conn, agreement_id)
-    except AgreementError as exc:
-        raise fail(str(exc)) from None
-    except (RuntimeError, psycopg.Error) as exc:
-        raise database_failure(exc) from None
+    with database(AgreementError) as conn:
+        agreement = revoke_agreement(conn, agreement_id)
     assert agreement.revoked_at is not None
     typer.echo(f"agreement {agreement.id} revoked at {agreement.revoked_at.isoformat()}")
 
@@ -138,18 +119,13 @@ def audit(
     ),
 ) -> None:
     """Who received what of a partner's events, when, under which agreement or referral."""
-    import psycopg
 
-    from services.database import connect
     from services.sharing.audit import audit as shares_of
     from services.sharing.reports import audit_json, audit_text
 
-    try:
-        with connect(settings_for()) as conn:
-            known = conn.execute("SELECT 1 FROM partners WHERE id = %s", (partner,)).fetchone()
-            entries = shares_of(conn, partner, request)
-    except (RuntimeError, psycopg.Error) as exc:
-        raise database_failure(exc) from None
+    with database() as conn:
+        known = conn.execute("SELECT 1 FROM partners WHERE id = %s", (partner,)).fetchone()
+        entries = shares_of(conn, partner, request)
     if known is None:
         raise fail(f"no partner {partner!r}")
     if audit_format is ListFormat.json:

@@ -14,7 +14,7 @@ from typing import Any, Literal, cast
 
 import orjson
 import psycopg
-from psycopg.rows import class_row
+from psycopg.rows import class_row, dict_row
 
 from services.replay.clock import ACTIVE, Control, Segment, State
 from services.replay.injects import Effect, Inject
@@ -272,40 +272,42 @@ def standing_run_time(conn: Conn, run: str) -> datetime:
 
 def statuses(conn: Conn, run: str | None = None) -> list[RunStatus]:
     """Each run (or the one named) as it stands now."""
-    rows = conn.execute(
-        """
-        SELECT r.run, r.incident, c.state, c.speed, c.at, c.scenario_time, r.reached,
-               r.events_sent, r.scenario_from, r.scenario_to,
-               extract(day FROM r.shift)::int, clock_timestamp(),
-               (SELECT coalesce(jsonb_object_agg(status, n), '{}') FROM (
-                    SELECT status, count(*) AS n FROM exercise_injects i
-                    WHERE i.run = r.run GROUP BY status) s),
-               c.control
-        FROM exercise_runs r
-        CROSS JOIN LATERAL (SELECT * FROM exercise_clock c WHERE c.run = r.run
-                            ORDER BY seq DESC LIMIT 1) c
-        WHERE %(run)s::text IS NULL OR r.run = %(run)s
-        ORDER BY r.created_at, r.run
-        """,
-        {"run": run},
-    ).fetchall()
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            """
+            SELECT r.run, r.incident, r.reached, r.events_sent, r.scenario_from, r.scenario_to,
+                   extract(day FROM r.shift)::int AS shift_days, clock_timestamp() AS now,
+                   c.control, c.at, c.state, c.scenario_time, c.speed,
+                   (SELECT coalesce(jsonb_object_agg(status, n), '{}') FROM (
+                        SELECT status, count(*) AS n FROM exercise_injects i
+                        WHERE i.run = r.run GROUP BY status) s) AS injects
+            FROM exercise_runs r
+            CROSS JOIN LATERAL (SELECT * FROM exercise_clock c WHERE c.run = r.run
+                                ORDER BY seq DESC LIMIT 1) c
+            WHERE %(run)s::text IS NULL OR r.run = %(run)s
+            ORDER BY r.created_at, r.run
+            """,
+            {"run": run},
+        ).fetchall()
     found = []
     for row in rows:
-        latest = Segment(row[13], row[4], row[2], row[5], row[3])
-        clock = standing(latest, row[11], row[6])
+        latest = Segment(
+            row["control"], row["at"], row["state"], row["scenario_time"], row["speed"]
+        )
+        clock = standing(latest, row["now"], row["reached"])
         found.append(
             RunStatus(
-                run=row[0],
-                incident=row[1],
-                state=row[2],
-                speed=row[3],
-                clock=min(clock, row[9]) if latest.state in ACTIVE else clock,
-                reached=row[6],
-                events_sent=row[7],
-                scenario_from=row[8],
-                scenario_to=row[9],
-                shift_days=row[10],
-                injects=row[12],
+                run=row["run"],
+                incident=row["incident"],
+                state=latest.state,
+                speed=latest.speed,
+                clock=min(clock, row["scenario_to"]) if latest.state in ACTIVE else clock,
+                reached=row["reached"],
+                events_sent=row["events_sent"],
+                scenario_from=row["scenario_from"],
+                scenario_to=row["scenario_to"],
+                shift_days=row["shift_days"],
+                injects=row["injects"],
             )
         )
     if run is not None and not found:
