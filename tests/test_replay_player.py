@@ -69,8 +69,9 @@ def sent(settings: Settings, run: str) -> int:
 
 
 def started_at(settings: Settings, run: str) -> datetime:
+    """When the clock last started: the player starts it again once it is ready to send."""
     with psycopg.connect(str(settings.database_url)) as conn:
-        return runs.load_clock(conn, run)[0].at
+        return [s.at for s in runs.load_clock(conn, run) if s.control == "start"][-1]
 
 
 def test_events_leave_in_scenario_order_on_schedule_at_100x(settings: Settings) -> None:

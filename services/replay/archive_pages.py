@@ -46,9 +46,12 @@ class ArchivePages:
         self.ahead = None
         if len(rows) == PAGE_EVENTS:
             last = rows[-1]
-            following = (last[0], last[1], last[2])
-            self.ahead = (following, self.reader.submit(self._read, following))
+            self.read_ahead((last[0], last[1], last[2]))
         return rows
+
+    def read_ahead(self, after: Key) -> None:
+        """Start reading the page after `after` in the background."""
+        self.ahead = (after, self.reader.submit(self._read, after))
 
     def _read(self, after: Key) -> list[tuple[Any, ...]]:
         return self.conn.execute(

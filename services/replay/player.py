@@ -88,6 +88,8 @@ class Player:
         self.log = SentLog(self.settings.require_database_url(), self.run.run)
         self._listening.start()
         try:
+            self.pages.read_ahead((self.run.scenario_from, "", ""))
+            runs.start_playing(self.conn, self.run.run)
             self._reload()
             self.outages = outages_of(runs.fired_effects(self.conn, self.run.run))
             self.conn.commit()

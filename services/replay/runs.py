@@ -125,6 +125,16 @@ def control(
         return _append(conn, run, action, latest.state, to, latest.speed)
 
 
+def start_playing(conn: Conn, run: str) -> None:
+    """The player is ready to send: the clock starts again now, unless a control has already
+    moved it — so the first events are not late by however long the player took to start."""
+    with conn.transaction():
+        conn.execute("SELECT 1 FROM exercise_runs WHERE run = %s FOR UPDATE", (run,))
+        clock = load_clock(conn, run)
+        if [segment.control for segment in clock] == ["start"]:
+            _append(conn, run, "start", "running", clock[0].scenario_time, clock[0].speed)
+
+
 def finish(conn: Conn, run: str, scenario_time: datetime) -> None:
     """The player sent the last event: the run is over. The caller commits."""
     latest = load_clock(conn, run)[-1]
