@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -29,7 +30,7 @@ class RunTopic:
         self.producer = self._call(self._start(bootstrap))
         self.partitions = sorted(self._call(self.producer.partitions_for(topic)))
         self.partition_of: dict[bytes, int] = {}
-        self.waiting: dict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
+        self.waiting: dict[int, list[tuple[bytes, bytes, int]]] = defaultdict(list)
 
     @staticmethod
     async def _start(bootstrap: str) -> AIOKafkaProducer:
@@ -43,29 +44,31 @@ class RunTopic:
         return asyncio.run_coroutine_threadsafe(work, self.loop).result()
 
     def send(self, key: bytes, value: bytes) -> None:
-        """Queue a record for its subject's partition (Kafka's default, murmur2 of the key)."""
+        """Queue a record for its subject's partition (Kafka's default, murmur2 of the key),
+        stamped with the moment the player let it go, not when its partition's batch is built."""
         partition = self.partition_of.get(key)
         if partition is None:
             partition = self.partitions[(murmur2(key) & 0x7FFFFFFF) % len(self.partitions)]
             self.partition_of[key] = partition
-        self.waiting[partition].append((key, value))
+        self.waiting[partition].append((key, value, time.time_ns() // 1_000_000))
 
     def flush(self) -> None:
         if self.waiting:
             records, self.waiting = self.waiting, defaultdict(list)
             self._call(self._send(records))
 
-    async def _send(self, records: dict[int, list[tuple[bytes, bytes]]]) -> None:
+    async def _send(self, records: dict[int, list[tuple[bytes, bytes, int]]]) -> None:
         sent = []
-        for partition, pairs in records.items():
+        for partition, queued in records.items():
             batch = self.producer.create_batch()
-            for key, value in pairs:
-                if batch.append(key=key, value=value, timestamp=None, headers=self.headers) is None:
+            for key, value, stamp in queued:
+                record = {"key": key, "value": value, "timestamp": stamp, "headers": self.headers}
+                if batch.append(**record) is None:
                     sent.append(
                         await self.producer.send_batch(batch, self.topic, partition=partition)
                     )
                     batch = self.producer.create_batch()
-                    batch.append(key=key, value=value, timestamp=None, headers=self.headers)
+                    batch.append(**record)
             sent.append(await self.producer.send_batch(batch, self.topic, partition=partition))
         await asyncio.gather(*sent)
 
