@@ -65,25 +65,40 @@ def test_an_exercise_from_replay_to_debrief(settings: Settings, tmp_path: Path) 
     archive(url, EVENTS)
     with psycopg.connect(url) as conn:
         token = add_partner(conn, Partner("rbk-council", "Royal Borough of Kingston"))
+        excon = add_partner(conn, Partner("rbk-emergency-planning", "Kingston emergency planning"))
     live_before = figures_of(url, "live", END)
     env = {**os.environ, **settings.child_env()}
     with (
         running_gateway(settings) as gateway,
         service_process("services.relay", settings, tmp_path / "relay.log"),
         httpx.Client(base_url=gateway, headers={"Authorization": f"Bearer {token}"}) as http,
+        httpx.Client(base_url=gateway, headers={"Authorization": f"Bearer {excon}"}) as control,
         (tmp_path / "replay.log").open("w") as replay_log,
     ):
         player = subprocess.Popen(
-            [TANDEM, "replay", "--incident", INCIDENT, "--run", RUN, "--speed", "10"],
+            [
+                TANDEM,
+                "replay",
+                "--incident",
+                INCIDENT,
+                "--run",
+                RUN,
+                "--speed",
+                "10",
+                "--facilitator",
+                "rbk-emergency-planning",
+            ],
             env=env,
             stdout=replay_log,
             stderr=subprocess.STDOUT,
         )
         try:
             wait_for(lambda: events_sent(http) > 20, 60, "the replay under way")
-            paused = http.post(f"/v1/runs/{RUN}/pause")
+            # The council plays; the emergency planners run the exercise.
+            assert http.post(f"/v1/runs/{RUN}/pause").status_code == 403
+            paused = control.post(f"/v1/runs/{RUN}/pause")
             assert paused.status_code == 200 and paused.json()["state"] == "paused"
-            inject = http.post(f"/v1/runs/{RUN}/injects", json=OVERWHELMED)
+            inject = control.post(f"/v1/runs/{RUN}/injects", json=OVERWHELMED)
             assert inject.status_code == 202, inject.text
             fired_scenario = datetime.fromisoformat(paused.json()["scenario_time"])
             # The council answers in the run: it takes on a request, at exercise time now.
@@ -99,8 +114,8 @@ def test_an_exercise_from_replay_to_debrief(settings: Settings, tmp_path: Path) 
                 "data": {"request_id": "rbk-council-r00001"},
             }
             assert http.post("/v1/events", json=move).status_code == 202
-            assert http.post(f"/v1/runs/{RUN}/resume").json()["state"] == "running"
-            assert http.post(f"/v1/runs/{RUN}/speed", json={"speed": None}).status_code == 200
+            assert control.post(f"/v1/runs/{RUN}/resume").json()["state"] == "running"
+            assert control.post(f"/v1/runs/{RUN}/speed", json={"speed": None}).status_code == 200
             assert player.wait(120) == 0, (tmp_path / "replay.log").read_text()
             wait_for(lambda: participant_counted(url), 30, "the council's move counted")
         finally:

@@ -12,6 +12,7 @@ import pytest
 
 from services.partners import Partner, add_partner
 from services.replay import runs
+from services.replay.injects import Inject
 from services.replay.session import ReplayPlan, create
 from services.settings import Settings
 from tests.exercise_fixtures import INCIDENT, archive, compressed
@@ -66,6 +67,9 @@ def test_controls_on_the_command_line(settings: Settings, run: str) -> None:
         (("speed", "drill", "0"), "--speed must be a positive number or max"),
         (("jump", "drill", "yesterday"), "jump: at 'yesterday'"),
         (("hold", "drill", "nothing"), "run drill has no scheduled inject nothing"),
+        (("facilitator", "drill", "nobody"), "no partner nobody: add it first"),
+        (("facilitator", "nope", "nobody"), "no exercise run nope"),
+        (("--incident", INCIDENT, "--run", "r2", "--facilitator", "nobody"), "no partner nobody"),
         (("--incident", "unknown", "--run", "other"), "no archived events of incident unknown"),
         (("--incident", INCIDENT, "--run", "drill"), "run drill exists already"),
         (("--incident", INCIDENT, "--run", INCIDENT), f"{INCIDENT} is the id of an incident"),
@@ -81,7 +85,9 @@ def test_refusals_say_why(settings: Settings, run: str, args: tuple[str, ...], r
 
 def test_controls_over_http(settings: Settings, run: str) -> None:
     with psycopg.connect(str(settings.database_url)) as conn:
-        token = add_partner(conn, Partner("rbk-council", "Royal Borough of Kingston"))
+        token = add_partner(conn, Partner("rbk-emergency-planning", "Kingston emergency planning"))
+    named = run_tandem(settings.child_env(), "replay", "facilitator", run, "rbk-emergency-planning")
+    assert named.returncode == 0, named.stderr
     with running_gateway(settings) as url, httpx.Client(base_url=url) as http:
         assert http.post(f"/v1/runs/{run}/pause").status_code == 401
         http.headers["Authorization"] = f"Bearer {token}"
@@ -104,8 +110,55 @@ def test_controls_over_http(settings: Settings, run: str) -> None:
         assert http.post(f"/v1/runs/{run}/injects", json=bad).status_code == 422
         [status] = http.get("/v1/runs").json()
         assert status["state"] == "paused" and status["speed"] is None
+        assert status["facilitators"] == ["rbk-emergency-planning"]
         assert http.post(f"/v1/runs/{run}/stop").json()["state"] == "stopped"
         assert http.post(f"/v1/runs/{run}/resume").status_code == 409
+
+
+SURGE = {
+    "id": "surge",
+    "at": START.isoformat(),
+    "synopsis": "A surge of urgent requests",
+    "events": [
+        {
+            "type": "resilience.partner.capacity.v1",
+            "partner": "rbk-council",
+            "subject": "rbk-council",
+            "data": {"need": "food", "capacity_per_day": 0, "status": "overwhelmed"},
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/v1/runs/drill/pause", None),
+        ("POST", "/v1/runs/drill/stop", None),
+        ("POST", "/v1/runs/drill/speed", {"speed": 1000}),
+        ("POST", "/v1/runs/drill/jump", {"to": "2020-03-20T00:00:00Z"}),
+        ("POST", "/v1/runs/drill/injects", SURGE),
+        ("POST", "/v1/runs/drill/injects/surge/skip", None),
+    ],
+)
+def test_players_read_a_run_but_cannot_steer_it(
+    settings: Settings, run: str, method: str, path: str, body: object
+) -> None:
+    """A partner playing in the run (not one of its facilitators) is refused with 403 and the
+    reason, and the run is untouched; it may still read how the run stands."""
+    with psycopg.connect(str(settings.database_url)) as conn:
+        token = add_partner(conn, Partner("rbk-council", "Royal Borough of Kingston"))
+        runs.add_inject(conn, run, Inject.model_validate(SURGE), ad_hoc=False)
+        conn.commit()
+    before = clock(settings)
+    auth = {"Authorization": f"Bearer {token}"}
+    with running_gateway(settings) as url, httpx.Client(base_url=url, headers=auth) as http:
+        refused = http.request(method, path, json=body)
+        assert refused.status_code == 403
+        assert "rbk-council is not a facilitator of run drill" in refused.json()["detail"]
+        [status] = http.get("/v1/runs").json()
+    assert clock(settings) == before
+    assert status["injects"] == {"scheduled": 1} and status["facilitators"] == []
 
 
 def test_a_runs_sitrep_is_by_default_where_its_clock_stands(settings: Settings, run: str) -> None:

@@ -71,6 +71,10 @@ def replay(
     shift_to_now: Annotated[
         bool, typer.Option("--shift-to-now", help="Show the scenario's first day as today.")
     ] = False,
+    facilitator: Annotated[
+        list[str] | None,
+        typer.Option(help="A partner that may steer the run over HTTP (repeat for more)."),
+    ] = None,
 ) -> None:
     """Replay an incident into an exercise run (or control one: see the commands)."""
     if ctx.invoked_subcommand is not None:
@@ -88,6 +92,7 @@ def replay(
         scenario_to=scenario_time("--to", scenario_to),
         injects=injects,
         shift_to_now=shift_to_now,
+        facilitators=tuple(facilitator or ()),
     )
     with refusals(*run_refusals()), progress_bar(run) as show:
         try:
@@ -177,6 +182,19 @@ def jump(
     control_run(run, "jump", to=scenario_time("jump", to))
 
 
+@replay_app.command("facilitator")
+def add_facilitator(
+    run: Annotated[str, typer.Argument(help="The exercise run.")],
+    partner: Annotated[str, typer.Argument(help="The partner that may steer it over HTTP.")],
+) -> None:
+    """Let a partner steer a run over HTTP (pause, speed, jump, injects): its control team."""
+    from services.replay.runs import add_facilitator as add
+
+    with database(*run_refusals()) as conn:
+        add(conn, run, partner)
+    typer.echo(f"run {run}: {partner} is a facilitator")
+
+
 @replay_app.command()
 def status(
     run: Annotated[str | None, typer.Argument(help="One run (default: every run).")] = None,
@@ -192,14 +210,16 @@ def status(
     if report_format is ReportFormat.json:
         typer.echo(orjson.dumps([s.as_json() for s in found]).decode())
         return
-    typer.echo("| run | incident | state | speed | scenario clock | events sent | injects |")
-    typer.echo("|---|---|---|---|---|---|---|")
+    typer.echo(
+        "| run | incident | state | speed | scenario clock | events sent | injects | facilitators |"
+    )
+    typer.echo("|---|---|---|---|---|---|---|---|")
     for s in found:
         speed = "max" if s.speed is None else f"{s.speed:g}x"
         injects = ", ".join(f"{n} {state}" for state, n in sorted(s.injects.items())) or "none"
         typer.echo(
             f"| {s.run} | {s.incident} | {s.state} | {speed} | {s.clock.isoformat()}"
-            f" | {s.events_sent:,} | {injects} |"
+            f" | {s.events_sent:,} | {injects} | {', '.join(s.facilitators) or 'CLI only'} |"
         )
 
 

@@ -1,7 +1,7 @@
 """Facilitator controls over HTTP: the same controls as `tandem replay pause|resume|…`.
 
-Any registered partner's token may drive a run (the facilitator is one of the partnership);
-each control is logged with the partner that made it.
+Any partner may read how runs stand; only a run's facilitators may steer it (players publish
+into the run through `/v1/events`). Each control is logged with the partner that made it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,18 @@ from services.replay import runs
 from services.replay.injects import Inject, InjectsInvalid, check_effect
 from services.settings import Settings
 
-router = APIRouter(prefix="/v1/runs", tags=["exercises"])
+router = APIRouter(
+    prefix="/v1/runs",
+    tags=["exercises"],
+    responses={
+        401: {"description": "No valid partner token"},
+        404: {"description": "No such exercise run"},
+    },
+)
+STEERING: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The partner is not one of the run's facilitators"},
+    409: {"description": "The control cannot apply to the run as it stands (the reason says why)"},
+}
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -43,7 +54,7 @@ class Standing(BaseModel):
 
 async def in_store(request: Request, work: Callable[[runs.Conn], T]) -> T:
     """Run `work` on its own database connection in a worker thread; a refused control is a
-    409 with its reason, an unknown run a 404."""
+    409 with its reason, an unknown run a 404, a partner that may not steer the run a 403."""
     settings: Settings = request.app.state.settings
 
     def call() -> T:
@@ -52,17 +63,34 @@ async def in_store(request: Request, work: Callable[[runs.Conn], T]) -> T:
 
     try:
         return await asyncio.to_thread(call)
+    except runs.UnknownRun as exc:
+        raise HTTPException(404, str(exc)) from None
+    except runs.NotFacilitator as exc:
+        raise HTTPException(403, str(exc)) from None
     except runs.RunError as exc:
-        status = 404 if str(exc).startswith("no exercise run") else 409
-        raise HTTPException(status, str(exc)) from None
+        raise HTTPException(409, str(exc)) from None
     except InjectsInvalid as exc:
         raise HTTPException(422, str(exc)) from None
+
+
+async def as_facilitator(
+    request: Request, partner: str, run: str, work: Callable[[runs.Conn], T]
+) -> T:
+    """`work` on the run, if `partner` is one of its facilitators."""
+
+    def checked(conn: runs.Conn) -> T:
+        runs.check_facilitator(conn, run, partner)
+        return work(conn)
+
+    return await in_store(request, checked)
 
 
 async def _control(
     request: Request, partner: str, run: str, action: runs.FacilitatorControl, **how: Any
 ) -> Standing:
-    segment = await in_store(request, lambda conn: runs.control(conn, run, action, **how))
+    segment = await as_facilitator(
+        request, partner, run, lambda conn: runs.control(conn, run, action, **how)
+    )
     log.info("exercise control", extra={"run": run, "control": action, "partner": partner})
     return Standing(
         run=run, state=segment.state, scenario_time=segment.scenario_time, speed=segment.speed
@@ -81,21 +109,23 @@ async def run_status(request: Request, run: str, partner_id: Partner) -> dict[st
     return found[0].as_json()
 
 
-@router.post("/{run}/speed", summary="Change a run's speed")
+@router.post("/{run}/speed", summary="Change a run's speed", responses=STEERING)
 async def change_speed(
     request: Request, run: str, body: Annotated[Speed, Body()], partner_id: Partner
 ) -> Standing:
     return await _control(request, partner_id, run, "speed", speed=body.speed)
 
 
-@router.post("/{run}/jump", summary="Jump to a scenario time, ahead or back")
+@router.post("/{run}/jump", summary="Jump to a scenario time, ahead or back", responses=STEERING)
 async def jump(
     request: Request, run: str, body: Annotated[Jump, Body()], partner_id: Partner
 ) -> Standing:
     return await _control(request, partner_id, run, "jump", to=body.to)
 
 
-@router.post("/{run}/injects", status_code=202, summary="Fire an ad-hoc inject now")
+@router.post(
+    "/{run}/injects", status_code=202, summary="Fire an ad-hoc inject now", responses=STEERING
+)
 async def fire_inject(
     request: Request, run: str, inject: Annotated[Inject, Body()], partner_id: Partner
 ) -> dict[str, str]:
@@ -103,12 +133,16 @@ async def fire_inject(
         check_effect(inject.id, inject.effect, runs.load_run(conn, run).incident)
         runs.fire_ad_hoc(conn, run, inject)
 
-    await in_store(request, fire)
+    await as_facilitator(request, partner_id, run, fire)
     log.info("ad-hoc inject", extra={"run": run, "inject": inject.id, "partner": partner_id})
     return {"run": run, "inject": inject.id, "status": "scheduled"}
 
 
-@router.post("/{run}/injects/{inject_id}/{action}", summary="Hold, release or skip an inject")
+@router.post(
+    "/{run}/injects/{inject_id}/{action}",
+    summary="Hold, release or skip an inject",
+    responses=STEERING,
+)
 async def change_inject(
     request: Request,
     run: str,
@@ -116,13 +150,18 @@ async def change_inject(
     action: runs.InjectAction,
     partner_id: Partner,
 ) -> dict[str, str]:
-    await in_store(request, lambda conn: runs.change_inject(conn, run, inject_id, action))
-    log.info("inject changed", extra={"run": run, "inject": inject_id, "control": action})
+    await as_facilitator(
+        request, partner_id, run, lambda conn: runs.change_inject(conn, run, inject_id, action)
+    )
+    log.info(
+        "inject changed",
+        extra={"run": run, "inject": inject_id, "control": action, "partner": partner_id},
+    )
     return {"run": run, "inject": inject_id, "action": action}
 
 
 # Last: its path would otherwise take /speed, /jump and /injects for itself.
-@router.post("/{run}/{action}", summary="Pause, resume or stop a run")
+@router.post("/{run}/{action}", summary="Pause, resume or stop a run", responses=STEERING)
 async def pause_resume_stop(
     request: Request, run: str, action: Literal["pause", "resume", "stop"], partner_id: Partner
 ) -> Standing:

@@ -29,6 +29,15 @@ class RunError(ValueError):
     """A control that cannot apply to the run as it stands; the message says why."""
 
 
+class UnknownRun(RunError):
+    def __init__(self, run: str) -> None:
+        super().__init__(f"no exercise run {run}")
+
+
+class NotFacilitator(RunError):
+    """A partner that is not one of the run's facilitators tried to steer it."""
+
+
 @dataclass(frozen=True)
 class Run:
     run: str
@@ -55,6 +64,7 @@ class RunStatus:
     scenario_to: datetime
     shift_days: int
     injects: dict[str, int]
+    facilitators: list[str]
 
     def as_json(self) -> dict[str, Any]:
         return cast(dict[str, Any], orjson.loads(orjson.dumps(self)))
@@ -82,8 +92,32 @@ def load_run(conn: Conn, run: str) -> Run:
             (run,),
         ).fetchone()
     if found is None:
-        raise RunError(f"no exercise run {run}")
+        raise UnknownRun(run)
     return found
+
+
+def add_facilitator(conn: Conn, run: str, partner: str) -> None:
+    """Let a registered partner steer the run over HTTP. The caller commits."""
+    load_run(conn, run)
+    if conn.execute("SELECT 1 FROM partners WHERE id = %s", (partner,)).fetchone() is None:
+        raise RunError(f"no partner {partner}: add it first with `tandem partner add`")
+    conn.execute(
+        "INSERT INTO exercise_facilitators (run, partner) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        (run, partner),
+    )
+
+
+def check_facilitator(conn: Conn, run: str, partner: str) -> None:
+    """Refuse a partner that may not steer the run (an unknown run is refused first)."""
+    load_run(conn, run)
+    named = conn.execute(
+        "SELECT 1 FROM exercise_facilitators WHERE run = %s AND partner = %s", (run, partner)
+    ).fetchone()
+    if named is None:
+        raise NotFacilitator(
+            f"partner {partner} is not a facilitator of run {run}: players publish into a run,"
+            f" its facilitators steer it (`tandem replay facilitator {run} {partner}`)"
+        )
 
 
 def load_clock(conn: Conn, run: str) -> list[Segment]:
@@ -107,7 +141,7 @@ def control(
         conn.execute("SELECT 1 FROM exercise_runs WHERE run = %s FOR UPDATE", (run,))
         current = load_clock(conn, run)
         if not current:
-            raise RunError(f"no exercise run {run}")
+            raise UnknownRun(run)
         latest = current[-1]
         if latest.state not in ACTIVE:
             raise RunError(f"run {run} is {latest.state}")
@@ -290,7 +324,9 @@ def statuses(conn: Conn, run: str | None = None) -> list[RunStatus]:
                    c.control, c.at, c.state, c.scenario_time, c.speed,
                    (SELECT coalesce(jsonb_object_agg(status, n), '{}') FROM (
                         SELECT status, count(*) AS n FROM exercise_injects i
-                        WHERE i.run = r.run GROUP BY status) s) AS injects
+                        WHERE i.run = r.run GROUP BY status) s) AS injects,
+                   ARRAY(SELECT partner FROM exercise_facilitators f
+                         WHERE f.run = r.run ORDER BY partner) AS facilitators
             FROM exercise_runs r
             CROSS JOIN LATERAL (SELECT * FROM exercise_clock c WHERE c.run = r.run
                                 ORDER BY seq DESC LIMIT 1) c
@@ -318,8 +354,9 @@ def statuses(conn: Conn, run: str | None = None) -> list[RunStatus]:
                 scenario_to=row["scenario_to"],
                 shift_days=row["shift_days"],
                 injects=row["injects"],
+                facilitators=row["facilitators"],
             )
         )
     if run is not None and not found:
-        raise RunError(f"no exercise run {run}")
+        raise UnknownRun(run)
     return found

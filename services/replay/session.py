@@ -35,10 +35,12 @@ class ReplayPlan:
     scenario_to: datetime | None = None
     injects: Path | None = None
     shift_to_now: bool = False
+    facilitators: tuple[str, ...] = ()  # partners who may steer the run over HTTP
 
 
 def create(conn: psycopg.Connection[tuple[object, ...]], plan: ReplayPlan) -> runs.Run:
-    """Record the run: its bounds (the archived incident's, unless given), shift and injects."""
+    """Record the run: its bounds (the archived incident's, unless given), shift, injects and
+    facilitators."""
     row = conn.execute(
         "SELECT min(time), max(time) FROM archive WHERE incident = %s", (plan.incident,)
     ).fetchone()
@@ -56,6 +58,8 @@ def create(conn: psycopg.Connection[tuple[object, ...]], plan: ReplayPlan) -> ru
     run = runs.Run(plan.run, plan.incident, first, last, shift)
     injects = load_injects(plan.injects, plan.incident) if plan.injects else ()
     runs.create_run(conn, run, plan.speed, injects)
+    for partner in plan.facilitators:
+        runs.add_facilitator(conn, plan.run, partner)
     conn.commit()
     return run
 
