@@ -202,7 +202,7 @@ def status(
         ReportFormat, typer.Option("--format", help="json, or md for a table.")
     ] = ReportFormat.md,
 ) -> None:
-    """Each run: state, speed, scenario clock, events sent, injects."""
+    """Each run: state, speed, scenario clock, events sent, injects, facilitators."""
     from services.replay.runs import statuses
 
     with database(*run_refusals()) as conn:
