@@ -14,7 +14,6 @@ class Fault:
     name: str
     what: str
     inject: Callable[[StackProcess], None]
-    loses_broker_log: bool = False
 
 
 def kill_service(name: str) -> Callable[[StackProcess], None]:
@@ -45,6 +44,6 @@ FAULTS = (
     Fault("router", "SIGKILL the router", kill_service("router")),
     Fault("archiver", "SIGKILL the archiver", kill_service("archiver")),
     Fault("inbound", "SIGKILL the inbound service", kill_service("inbound")),
-    Fault("broker", "restart the broker (SIGKILL; all topics lost)", kill_broker, True),
+    Fault("broker", "restart the broker (SIGKILL; all topics lost)", kill_broker),
     Fault("postgres", "restart PostgreSQL (SIGKILL the postmaster)", kill_postgres),
 )

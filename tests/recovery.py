@@ -83,15 +83,12 @@ def consumers_progress(conn: Conn, since: datetime) -> dict[str, Progress]:
     }
 
 
-def inbound_progress(
-    conn: Conn, delivered: Delivered, partner: str, fault_at: float, acked_since: float
-) -> Progress:
-    """The same for the inbound service, in time.monotonic(): acknowledgements before
-    `acked_since` do not count (a broker that lost its log lost them)."""
+def inbound_progress(conn: Conn, delivered: Delivered, partner: str, fault_at: float) -> Progress:
+    """The same for the inbound service, in time.monotonic(), for what the broker acknowledged
+    in the logs it still has (a broker that restarted empty lost the others)."""
     stored = stored_keys(conn, partner)
     now = time.monotonic()
-    with delivered.lock:
-        acked = [(at, key(event)) for at, event in delivered.acked if at > acked_since]
+    acked = [(a.at, key(a.event)) for a in delivered.acked_in_logs_kept()]
     missing = [now - at for at, k in acked if k not in stored]
     return Progress(
         max(missing, default=None), any(at > fault_at and k in stored for at, k in acked)
@@ -107,11 +104,10 @@ def gateway_ready(settings: Settings) -> bool:
 
 @dataclass(frozen=True)
 class Strike:
-    """When a fault struck, by both clocks, and which acknowledgements still count after it."""
+    """When a fault struck, by both clocks."""
 
     at: float  # time.monotonic()
     wall: datetime
-    acked_since: float
 
 
 def not_recovered(
@@ -124,9 +120,7 @@ def not_recovered(
     try:
         with psycopg.connect(settings.require_database_url(), connect_timeout=2) as conn:
             progress = consumers_progress(conn, strike.wall)
-            progress["inbound"] = inbound_progress(
-                conn, delivered, partner, strike.at, strike.acked_since
-            )
+            progress["inbound"] = inbound_progress(conn, delivered, partner, strike.at)
     except psycopg.OperationalError:
         return [*lagging, "database unreachable"]
     return lagging + [f"{name}: {p}" for name, p in progress.items() if not p.recovered()]

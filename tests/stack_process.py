@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,9 +47,17 @@ def wait_ready(out: Path) -> None:
     wait_for(lambda: "Tandem is ready." in out.read_text(), READY_SECONDS, "tandem up ready")
 
 
-def short_data_dir() -> Path:
-    """A data directory with a short path: PostgreSQL's socket lives in it."""
-    return Path(tempfile.mkdtemp(prefix="tandem-up-")) / "data"
+@contextmanager
+def short_data_dir(keep_logs_in: Path) -> Iterator[Path]:
+    """A data directory with a short path (PostgreSQL's socket lives in it), removed after
+    use: its services' logs are kept in `keep_logs_in` (pytest's own, rotated, temp folder)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="tandem-up-")) / "data"
+    try:
+        yield data_dir
+    finally:
+        if (data_dir / "logs").is_dir():
+            shutil.copytree(data_dir / "logs", keep_logs_in / "logs", dirs_exist_ok=True)
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -58,16 +69,17 @@ class StackProcess:
     ready_after: float  # seconds from `tandem up` to "Tandem is ready."
 
     @classmethod
-    def up(cls, port: int, out: Path) -> StackProcess:
-        data_dir = short_data_dir()
-        started = time.monotonic()
-        process = start(data_dir, port, out)
-        try:
-            wait_ready(out)
-        except BaseException:
-            cls(process, data_dir, 0.0).down()
-            raise
-        return cls(process, data_dir, time.monotonic() - started)
+    @contextmanager
+    def up(cls, port: int, out: Path) -> Iterator[StackProcess]:
+        """`tandem up` until the block ends; its output in `out`, its logs beside it."""
+        with short_data_dir(keep_logs_in=out.parent) as data_dir:
+            started = time.monotonic()
+            stack = cls(start(data_dir, port, out), data_dir, 0.0)
+            try:
+                wait_ready(out)
+                yield cls(stack.process, data_dir, time.monotonic() - started)
+            finally:
+                stack.down()
 
     def down(self) -> None:
         """Stop it; and if it was killed, stop the PostgreSQL it left behind."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 from kafka import KafkaProducer
+from kafka.producer.future import RecordMetadata
 
 from infra.topics import INBOUND
 from services.client import Backoff, Publisher
@@ -40,23 +41,50 @@ class Durable:
     duplicates: int
 
 
+@dataclass(frozen=True)
+class Ack:
+    """The broker acknowledged `event` (time.monotonic() `at`) at `offset` of its partition, in
+    that partition's `log`-th log: a broker that restarts empty starts new logs, which is seen
+    when a partition's offsets go down."""
+
+    at: float
+    event: Event
+    partition: int
+    offset: int
+    log: int
+
+
 @dataclass
 class Delivered:
     """What the stream was told is durable, and when (time.monotonic)."""
 
     requests: list[Durable] = field(default_factory=list)
-    acked: list[tuple[float, Event]] = field(default_factory=list)
+    acked: list[Ack] = field(default_factory=list)
     produced: list[Event] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    logs: dict[int, tuple[int, int]] = field(default_factory=dict)  # partition: (log, offset)
+
+    def acknowledge(self, event: Event, partition: int, offset: int) -> None:
+        with self.lock:
+            log, last = self.logs.get(partition, (0, -1))
+            if offset <= last:
+                log += 1
+            self.logs[partition] = (log, offset)
+            self.acked.append(Ack(time.monotonic(), event, partition, offset, log))
+
+    def acked_in_logs_kept(self) -> list[Ack]:
+        """Acknowledgements by the logs the broker has now: those must be stored."""
+        with self.lock:
+            return [a for a in self.acked if a.log == self.logs[a.partition][0]]
+
+    def acked_in_logs_lost(self) -> list[Ack]:
+        """Acknowledgements by logs a restarted broker lost: those may be gone with them."""
+        with self.lock:
+            return [a for a in self.acked if a.log < self.logs[a.partition][0]]
 
     def http_events(self) -> list[Event]:
         with self.lock:
             return [event for request in self.requests for event in request.events]
-
-    def acked_events(self, after: float = float("-inf")) -> list[Event]:
-        """Events the broker acknowledged after `after`."""
-        with self.lock:
-            return [event for at, event in self.acked if at > after]
 
     def first_202_sent_after(self, moment: float) -> float | None:
         """When a request first sent after `moment` was answered 202, if one was."""
@@ -165,6 +193,5 @@ class SteadyStream:
             )
             future.add_callback(self._acked, event)
 
-    def _acked(self, event: Event, _metadata: object) -> None:
-        with self.delivered.lock:
-            self.delivered.acked.append((time.monotonic(), event))
+    def _acked(self, event: Event, metadata: RecordMetadata) -> None:
+        self.delivered.acknowledge(event, metadata.partition, metadata.offset)

@@ -22,7 +22,11 @@ def tandem(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_up_publish_stop_and_up_again(tmp_path: Path) -> None:
-    data_dir = short_data_dir()
+    with short_data_dir(keep_logs_in=tmp_path) as data_dir:
+        up_publish_stop_and_up_again(data_dir, tmp_path)
+
+
+def up_publish_stop_and_up_again(data_dir: Path, tmp_path: Path) -> None:
     port = free_port()
     process = start(data_dir, port, tmp_path / "up-1.log")
     try:

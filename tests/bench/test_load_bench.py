@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -70,18 +69,17 @@ class RunningStack:
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[RunningStack]:
-    data_dir = short_data_dir()
     port = free_port()
     out = tmp_path / "up.log"
-    process = start(data_dir, port, out)
-    try:
-        wait_for(lambda: "Tandem is ready." in out.read_text(), 120, "the stack")
-        database_url = json.loads((data_dir / "stack.json").read_text())["database_url"]
-        tokens = partner_tokens(Settings(DATABASE_URL=database_url), build("kingston-2020"))
-        yield RunningStack(f"http://127.0.0.1:{port}", database_url, tokens)
-    finally:
-        stop(process)
-        shutil.rmtree(data_dir.parent, ignore_errors=True)
+    with short_data_dir(keep_logs_in=tmp_path) as data_dir:
+        process = start(data_dir, port, out)
+        try:
+            wait_for(lambda: "Tandem is ready." in out.read_text(), 120, "the stack")
+            database_url = json.loads((data_dir / "stack.json").read_text())["database_url"]
+            tokens = partner_tokens(Settings(DATABASE_URL=database_url), build("kingston-2020"))
+            yield RunningStack(f"http://127.0.0.1:{port}", database_url, tokens)
+        finally:
+            stop(process)
 
 
 def requests_for(prefix: str, events: float) -> list[Request]:
