@@ -69,7 +69,7 @@ def make_app(
     settings: Settings,
     name: str,
     write: Write,
-    datadir: Path | None = None,
+    datadir: Path,
     source: str = ACCEPTED,
 ) -> faust.App:
     """A faust app `tandem-{name}` whose workers feed the `source` topic (`events.accepted`
@@ -78,7 +78,7 @@ def make_app(
         settings.topic(f"tandem-{name}"),
         broker=f"kafka://{settings.require_kafka_bootstrap()}",
         store="memory://",
-        datadir=str(datadir or Path(tempfile.mkdtemp(prefix=f"tandem-{name}-"))),
+        datadir=str(datadir),
         topic_allow_declare=False,
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
@@ -139,7 +139,9 @@ def run_worker(name: str, write: Write, source: str = ACCEPTED) -> None:
 
     mode.loop.use("uvloop")  # faust's per-event cost is mostly event-loop work; uvloop trims it
     settings, _ = start_service(name)
-    app = make_app(settings, name, write, source=source)
-    faust.Worker(
-        app, loglevel=settings.log_level, redirect_stdouts=False
-    ).execute_from_commandline()
+    # faust keeps little there with its memory store; the folder goes when the worker does.
+    with tempfile.TemporaryDirectory(prefix=f"tandem-{name}-") as datadir:
+        app = make_app(settings, name, write, Path(datadir), source=source)
+        faust.Worker(
+            app, loglevel=settings.log_level, redirect_stdouts=False
+        ).execute_from_commandline()
