@@ -146,10 +146,10 @@ class Player:
             latest = self.clock[-1]
             if latest.state not in ACTIVE:
                 return Next.STOP
-            if latest.state == "running" and latest.speed is None and not self.pending:
-                return Next.SEND  # flat out: nothing to wait for
-            now = utc_now()
             flat_out = latest.state == "running" and latest.speed is None
+            if flat_out and not self.pending:
+                return Next.SEND  # nothing to wait for
+            now = utc_now()
             clock = scenario_time if flat_out else latest.scenario_at(now)
             while self.pending and self.pending[0].scenario_time <= min(scenario_time, clock):
                 self._fire(self.pending.pop(0))
@@ -196,8 +196,9 @@ class Player:
     def _send(
         self, subject: str, value: bytes, meta: tuple[str, str, str, str, str], at: datetime
     ) -> None:
-        self.producer.send(subject.encode(), value)
-        self.sent.append((self.run.run, *meta, at, utc_now()))
+        now = utc_now()
+        self.producer.send(subject.encode(), value, now)
+        self.sent.append((self.run.run, *meta, at, now))
         self.progress.events_sent += 1
         self.progress.scenario_time = at
         if len(self.sent) >= PAGE_EVENTS:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Coroutine
+from datetime import datetime
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
@@ -43,14 +43,14 @@ class RunTopic:
     def _call(self, work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(work, self.loop).result()
 
-    def send(self, key: bytes, value: bytes) -> None:
+    def send(self, key: bytes, value: bytes, sent_at: datetime) -> None:
         """Queue a record for its subject's partition (Kafka's default, murmur2 of the key),
         stamped with the moment the player let it go, not when its partition's batch is built."""
         partition = self.partition_of.get(key)
         if partition is None:
             partition = self.partitions[(murmur2(key) & 0x7FFFFFFF) % len(self.partitions)]
             self.partition_of[key] = partition
-        self.waiting[partition].append((key, value, time.time_ns() // 1_000_000))
+        self.waiting[partition].append((key, value, int(sent_at.timestamp() * 1000)))
 
     def flush(self) -> None:
         if self.waiting:
@@ -58,17 +58,16 @@ class RunTopic:
             self._call(self._send(records))
 
     async def _send(self, records: dict[int, list[tuple[bytes, bytes, int]]]) -> None:
-        sent = []
+        sent, headers = [], self.headers
         for partition, queued in records.items():
             batch = self.producer.create_batch()
             for key, value, stamp in queued:
-                record = {"key": key, "value": value, "timestamp": stamp, "headers": self.headers}
-                if batch.append(**record) is None:
+                if batch.append(key=key, value=value, timestamp=stamp, headers=headers) is None:
                     sent.append(
                         await self.producer.send_batch(batch, self.topic, partition=partition)
                     )
                     batch = self.producer.create_batch()
-                    batch.append(**record)
+                    batch.append(key=key, value=value, timestamp=stamp, headers=headers)
             sent.append(await self.producer.send_batch(batch, self.topic, partition=partition))
         await asyncio.gather(*sent)
 

@@ -11,6 +11,7 @@ import pytest
 
 from infra.topics import ensure_topics
 from services.replay.archive_pages import PAGE_EVENTS
+from services.replay.clock import utc_now
 from services.replay.player import Player
 from services.replay.run_topic import RunTopic
 from services.replay.session import ReplayPlan, create
@@ -58,7 +59,7 @@ def raw_produce_rate(settings: Settings, events: list[dict[str, object]]) -> flo
     started = time.perf_counter()
     for first in range(0, len(records), PAGE_EVENTS):
         for key, value in records[first : first + PAGE_EVENTS]:
-            topic.send(key, value)
+            topic.send(key, value, utc_now())
         topic.flush()
     rate = len(records) / (time.perf_counter() - started)
     topic.close()
