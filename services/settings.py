@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     partner_burst_events: float = Field(
         default=200_000, gt=0, validation_alias="TANDEM_PARTNER_BURST_EVENTS"
     )
+    reconcile_bound_seconds: float = Field(
+        default=30.0, gt=0, validation_alias="TANDEM_RECONCILE_SECONDS"
+    )
     exercise_run: str | None = Field(default=None, validation_alias="TANDEM_EXERCISE_RUN")
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("TANDEM_LOG_LEVEL"))
 

@@ -32,10 +32,16 @@ def store_row(e: dict[str, object]) -> tuple[object, ...]:
 
 
 def insert_events(
-    conn: psycopg.Connection[tuple[object, ...]], events: list[dict[str, object]]
+    conn: psycopg.Connection[tuple[object, ...]],
+    events: list[dict[str, object]],
+    tx: int | None = None,
 ) -> None:
+    """Store `events` in the caller's transaction, under `tx` in place of its own id if given
+    (a store position as a long-running deployment's transactions have them)."""
+    columns, marks = STORE_COLUMNS, "%s, %s, %s, %s, %s, %s, %s, %s"
+    if tx is not None:
+        columns, marks = f"{columns}, tx", f"{marks}, '{tx}'::xid8"
     with conn.cursor() as cur:
         cur.executemany(
-            f"INSERT INTO events ({STORE_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            [store_row(e) for e in events],
+            f"INSERT INTO events ({columns}) VALUES ({marks})", [store_row(e) for e in events]
         )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from kafka.errors import KafkaError
 
 from services.database import become_the_active_instance, connect
-from services.relay.relay import Relay
+from services.relay.reconciler import run_reconciler
+from services.relay.relay import Relay, Unconfirmed
 from services.runtime import start_service
 
 log = logging.getLogger("services.relay")
@@ -21,13 +23,17 @@ def main() -> None:
     with connect(settings) as conn:
         become_the_active_instance(conn, "relay")
         relay = Relay(settings, conn)
+        reconciler = threading.Thread(
+            target=run_reconciler, args=(settings, stop), name="reconciler", daemon=True
+        )
+        reconciler.start()
         log.info("relay running")
         backoff = 0.1
         while not stop.is_set():
             try:
                 sent = relay.relay_once()
                 backoff = 0.1
-            except (KafkaError, TimeoutError, OSError) as exc:
+            except (KafkaError, Unconfirmed, TimeoutError, OSError) as exc:
                 log.warning("broker unavailable; retrying", extra={"error": repr(exc)})
                 relay.drop_producer()
                 stop.wait(backoff)

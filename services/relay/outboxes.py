@@ -17,13 +17,18 @@ class Outbox:
     rows_sql: str  # (tx, seq, topic, key, value) after a (tx, seq) position, oldest first
 
 
-def _rows_sql(table: str, topic: str, key: str, value: str) -> str:
-    """`topic` is an SQL expression: a row may name its own topic (unprefixed)."""
+def _rows_sql(table: str, topic: str, key: str, value: str, join: str = "") -> str:
+    """`topic` is an SQL expression: a row may name its own topic (unprefixed).
+
+    The position goes out as text under a name of its own: `ORDER BY` takes an output column's
+    name before a table's, so an output named `tx` would sort the rows as text ('1000' before
+    '999') and the position, taken from the last row, would pass over the rest of the batch."""
     return (
-        f"SELECT tx::text, seq, {topic}, {key}, {value} FROM {table}"
-        " WHERE (tx, seq) > (%(tx)s::xid8, %(seq)s)"
-        "   AND tx < pg_snapshot_xmin(pg_current_snapshot())"
-        " ORDER BY tx, seq LIMIT %(limit)s"
+        f"SELECT {table}.tx::text AS position_tx, {table}.seq, {topic}, {key}, {value}"
+        f" FROM {table}{join}"
+        f" WHERE ({table}.tx, {table}.seq) > (%(tx)s::xid8, %(seq)s)"
+        f"   AND {table}.tx < pg_snapshot_xmin(pg_current_snapshot())"
+        f" ORDER BY {table}.tx, {table}.seq LIMIT %(limit)s"
     )
 
 
@@ -39,6 +44,17 @@ EVENT_TOPIC = (
     f" THEN {_RUN_TOPIC} ELSE {_literal(ACCEPTED)} END"
 )
 EVENTS = Outbox("events", _rows_sql("events", EVENT_TOPIC, "subject", "body::text"))
+# Stored events the reconciler found missing downstream, published again as they were.
+REPUBLISH = Outbox(
+    "republish",
+    _rows_sql(
+        "republish",
+        EVENT_TOPIC,
+        "events.subject",
+        "events.body::text",
+        join=" JOIN events USING (source, id)",
+    ),
+)
 DEAD_LETTERS = Outbox(
     "dead_letters",
     _rows_sql(
@@ -55,4 +71,4 @@ INBOXES = Outbox(
     "inbox",
     _rows_sql("inbox", "'partner.' || recipient || '.inbox'", "event->>'subject'", "event::text"),
 )
-OUTBOXES = (EVENTS, DEAD_LETTERS, INBOXES)
+OUTBOXES = (EVENTS, REPUBLISH, DEAD_LETTERS, INBOXES)

@@ -17,16 +17,22 @@ import psycopg
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from infra.topics import CORE_TOPICS, ensure_topics
-from services.relay.outboxes import OUTBOXES, Outbox
+from services.relay.confirm import Acknowledged, ReadBack
+from services.relay.outboxes import EVENTS, OUTBOXES, Outbox
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
 START = ("0", 0)
 BATCH = 5000
+CONFIRM_ATTEMPTS = 5
 
 
 EPOCH_HEADER = "tandem-epoch"
+
+
+class Unconfirmed(Exception):
+    """The broker kept acknowledging records it then did not hold: try again later."""
 
 
 @dataclass
@@ -34,6 +40,7 @@ class RelayState:
     epoch: int = 0
     positions: dict[str, tuple[str, int]] = field(default_factory=dict)
     last_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    unconfirmed: int = 0  # records sent again since the last save: acknowledged, not held
 
 
 def load_state(conn: psycopg.Connection[tuple[object, ...]]) -> RelayState:
@@ -48,9 +55,24 @@ def load_state(conn: psycopg.Connection[tuple[object, ...]]) -> RelayState:
     return state
 
 
-def save_state(conn: psycopg.Connection[tuple[object, ...]], state: RelayState) -> None:
+def save_state(
+    conn: psycopg.Connection[tuple[object, ...]], state: RelayState, outbox: Outbox | None = None
+) -> None:
+    """Save the state; after a batch of the event store, note when it was confirmed."""
     with conn.transaction():
         conn.execute("UPDATE broker_epoch SET epoch = %s", (state.epoch,))
+        if outbox is EVENTS:
+            conn.execute(
+                "INSERT INTO relay_confirmations (tx, seq) VALUES (%s::xid8, %s)"
+                " ON CONFLICT DO NOTHING",
+                state.positions[EVENTS.name],
+            )
+        if state.unconfirmed:
+            conn.execute(
+                "UPDATE completeness SET unconfirmed_total = unconfirmed_total + %s",
+                (state.unconfirmed,),
+            )
+            state.unconfirmed = 0
         conn.execute("DELETE FROM relay_positions")
         conn.execute("DELETE FROM relay_partition_offsets")
         with conn.cursor() as cur:
@@ -80,12 +102,15 @@ class Relay:
         settings: Settings,
         conn: psycopg.Connection[tuple[object, ...]],
         clock: Callable[[], float] = time.monotonic,
+        batch: int = BATCH,
     ) -> None:
         self.settings = settings
         self.conn = conn
         self.clock = clock
+        self.batch = batch
         self.state = load_state(conn)
         self._producer: KafkaProducer | None = None
+        self._read_back: ReadBack | None = None
         self._known_topics: set[str] = set(CORE_TOPICS)
         self._last_probe = clock()
 
@@ -103,6 +128,11 @@ class Relay:
             )
         return self._producer
 
+    def read_back(self) -> ReadBack:
+        if self._read_back is None:
+            self._read_back = ReadBack(self.settings.require_kafka_bootstrap())
+        return self._read_back
+
     def _ensure(self, topics: set[str]) -> None:
         """Topics named by rows (a partner's inbox) are made the first time they appear."""
         new = topics - self._known_topics
@@ -115,6 +145,9 @@ class Relay:
         if self._producer is not None:
             self._producer.close(timeout=1)
             self._producer = None
+        if self._read_back is not None:
+            self._read_back.close()
+            self._read_back = None
 
     def relay_once(self) -> int:
         """Publish what is waiting in every outbox; return how many records were published."""
@@ -129,36 +162,68 @@ class Relay:
 
     def _relay_outbox(self, outbox: Outbox) -> int:
         tx, seq = self.state.positions.get(outbox.name, START)
-        rows = self.conn.execute(outbox.rows_sql, {"tx": tx, "seq": seq, "limit": BATCH}).fetchall()
+        after = {"tx": tx, "seq": seq, "limit": self.batch}
+        rows = self.conn.execute(outbox.rows_sql, after).fetchall()
         self.conn.commit()
         if not rows:
             return 0
-        producer = self.producer()
         self._ensure({str(topic) for _, _, topic, _, _ in rows})
-        headers = [(EPOCH_HEADER, str(self.state.epoch).encode())]
-        futures = [
-            producer.send(
-                self.settings.topic(str(topic)),
-                key=str(key).encode(),
-                value=str(value).encode(),
-                headers=headers,
-            )
+        records = [
+            (self.settings.topic(str(topic)), str(key).encode(), str(value).encode())
             for _, _, topic, key, value in rows
         ]
-        producer.flush()
-        produced: dict[tuple[str, int], list[int]] = {}
-        for future in futures:
-            meta = future.get(timeout=30)
-            produced.setdefault((meta.topic, meta.partition), []).append(meta.offset)
-        if broker_lost_log(self.state.last_offsets, produced):
-            self._start_again("the broker's offsets started again")
+        if not self._publish_confirmed(records):
             return len(rows)
-        for tp, offsets in produced.items():
-            self.state.last_offsets[tp] = max(offsets)
         last_tx, last_seq, _, _, _ = rows[-1]
         self.state.positions[outbox.name] = (str(last_tx), int(str(last_seq)))
-        save_state(self.conn, self.state)
+        save_state(self.conn, self.state, outbox)
         return len(rows)
+
+    def _publish_confirmed(self, records: list[tuple[str, bytes, bytes]]) -> bool:
+        """Publish `records` until the broker holds each where it acknowledged it; False if
+        the broker turned out to have lost its log (everything is then published again)."""
+        pending = records
+        for _ in range(CONFIRM_ATTEMPTS):
+            acknowledged = self._send(pending)
+            produced: dict[tuple[str, int], list[int]] = {}
+            for ack in acknowledged:
+                produced.setdefault((ack.topic, ack.partition), []).append(ack.offset)
+            if broker_lost_log(self.state.last_offsets, produced):
+                self._start_again("the broker's offsets started again")
+                return False
+            missing = set(self.read_back().unconfirmed(acknowledged))
+            last = self.state.last_offsets
+            for index, ack in enumerate(acknowledged):
+                if index not in missing:
+                    tp = (ack.topic, ack.partition)
+                    last[tp] = max(ack.offset, last.get(tp, -1))
+            if not missing:
+                return True
+            self.state.unconfirmed += len(missing)
+            log.warning(
+                "the broker acknowledged records it does not hold; sending them again",
+                extra={
+                    "records": len(missing),
+                    "of": len(pending),
+                    "topics": sorted({acknowledged[i].topic for i in missing}),
+                },
+            )
+            pending = [pending[index] for index in sorted(missing)]
+        raise Unconfirmed(f"{len(pending)} records not held by the broker after every attempt")
+
+    def _send(self, records: list[tuple[str, bytes, bytes]]) -> list[Acknowledged]:
+        producer = self.producer()
+        headers = [(EPOCH_HEADER, str(self.state.epoch).encode())]
+        futures = [
+            producer.send(topic, key=key, value=value, headers=headers)
+            for topic, key, value in records
+        ]
+        producer.flush()
+        acknowledged = []
+        for future, (_, key, value) in zip(futures, records, strict=True):
+            meta = future.get(timeout=30)
+            acknowledged.append(Acknowledged(meta.topic, meta.partition, meta.offset, key, value))
+        return acknowledged
 
     def _last_records_readable(self) -> bool:
         consumer = KafkaConsumer(
@@ -182,5 +247,7 @@ class Relay:
     def _start_again(self, why: str) -> None:
         log.warning("republishing the whole event store", extra={"reason": why})
         self.state = RelayState(epoch=self.state.epoch + 1)
-        save_state(self.conn, self.state)
+        with self.conn.transaction():
+            self.conn.execute("DELETE FROM relay_confirmations")
+            save_state(self.conn, self.state)
         self.drop_producer()
