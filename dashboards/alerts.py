@@ -14,6 +14,7 @@ from typing import Any
 
 from dashboards.query import DATASOURCE_UID, SqlQuery
 from dashboards.sitrep_sql import CAPACITY, STOCK, params_at, section
+from services.completeness import BEHIND_SECONDS
 
 NOW = "now()"
 LIVE = "'live'"
@@ -97,6 +98,15 @@ CROSS JOIN LATERAL (
 """.strip()
 
 
+def figures_behind_sql(now: str = NOW) -> str:
+    """Seconds since the oldest event stored but not yet in every consumer was stored."""
+    return f"""
+SELECT round(extract(epoch FROM {now}::timestamptz - oldest_uncounted_at)::numeric) AS value
+FROM completeness
+WHERE oldest_uncounted_at IS NOT NULL
+""".strip()
+
+
 @dataclass(frozen=True)
 class AlertRule:
     uid: str
@@ -107,6 +117,7 @@ class AlertRule:
     threshold: float
     pending: str = "0s"
     severity: str = "critical"
+    per_incident: bool = True  # one row per active incident's thing; else one for the platform
 
 
 RULES: tuple[AlertRule, ...] = (
@@ -145,6 +156,16 @@ RULES: tuple[AlertRule, ...] = (
         "gt",
         120,
         severity="warning",
+    ),
+    AlertRule(
+        "tandem-figures-behind",
+        "Accepted events not yet in the figures",
+        "An event accepted {{ $values.B }} s ago is not yet in the archive, the figures or the"
+        " sharing: the figures are short. `tandem status` says what is being repaired.",
+        figures_behind_sql,
+        "gt",
+        BEHIND_SECONDS,
+        per_incident=False,
     ),
 )
 

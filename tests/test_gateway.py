@@ -117,6 +117,39 @@ def test_health_readiness_metrics_and_docs(gateway: Gateway) -> None:
     assert "/v1/events" in httpx.get(f"{gateway.url}/openapi.json").json()["paths"]
 
 
+def metric(gateway: Gateway, name: str) -> float:
+    rows = httpx.get(f"{gateway.url}/metrics").text.splitlines()
+    return next(float(row.split()[1]) for row in rows if row.startswith(f"{name} "))
+
+
+def test_readiness_and_metrics_say_when_the_figures_are_behind_or_repairing(
+    gateway: Gateway,
+) -> None:
+    with psycopg.connect(gateway.database_url, autocommit=True) as conn:
+        ready = httpx.get(f"{gateway.url}/readyz").json()
+        assert ready["ready"] and ready["status"] == "degraded"  # no reconciler has reported
+        assert ready["figures"]["problems"] == [
+            "completeness unknown: the reconciler (in the relay) has not reported"
+        ]
+        conn.execute("UPDATE completeness SET checked_at = now(), uncounted = 0")
+        assert httpx.get(f"{gateway.url}/readyz").json()["status"] == "ready"
+        conn.execute(
+            "UPDATE completeness SET uncounted = 1200, repairing = 7, repairs_total = 40,"
+            " unconfirmed_total = 3, oldest_uncounted_at = now() - interval '95 seconds'"
+        )
+        answer = httpx.get(f"{gateway.url}/readyz")
+    assert answer.status_code == 200  # degraded, not failed: the gateway still takes events
+    figures = answer.json()["figures"]
+    assert answer.json()["status"] == "degraded"
+    assert figures["uncounted"] == 1200 and figures["repairing"] == 7
+    assert [p.split(":")[0] for p in figures["problems"]] == ["figures behind", "repairing"]
+    assert metric(gateway, "tandem_events_uncounted") == 1200
+    assert 95 <= metric(gateway, "tandem_events_uncounted_oldest_seconds") < 120
+    assert metric(gateway, "tandem_events_repairing") == 7
+    assert metric(gateway, "tandem_events_republished_total") == 40
+    assert metric(gateway, "tandem_relay_resent_total") == 3
+
+
 def test_a_partner_over_its_rate_limit_gets_429_with_retry_after_others_do_not(
     settings: Settings,
 ) -> None:

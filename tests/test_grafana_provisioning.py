@@ -44,14 +44,14 @@ def test_the_alert_rules_are_in_grafanas_file_format() -> None:
     assert {"orgId", "name", "folder", "interval", "rules"} <= set(group)
     titles = [rule["title"] for rule in group["rules"]]
     assert titles == [alert.title for alert in RULES]
-    for rule in group["rules"]:
+    for rule, alert in zip(group["rules"], RULES, strict=True):
         assert {"uid", "title", "condition", "data", "noDataState", "execErrState", "for"} <= set(
             rule
         )
         refs = {query["refId"]: query for query in rule["data"]}
         assert rule["condition"] in refs
         assert refs["A"]["datasourceUid"] == DATASOURCE_UID
-        assert refs["A"]["model"]["rawSql"].startswith("WITH active AS")
+        assert refs["A"]["model"]["rawSql"].startswith("WITH active AS") == alert.per_incident
         assert "$" not in refs["A"]["model"]["rawSql"]  # nothing for Grafana to interpolate
         for ref in ("B", "C"):
             assert refs[ref]["datasourceUid"] == "__expr__"

@@ -20,6 +20,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 app.command()(stack_commands.up)
 app.add_typer(stack_commands.partner_app, name="partner")
 app.command()(stack_commands.simulate)
+app.command()(stack_commands.status)
 app.command()(figures_commands.sitrep)
 app.command()(figures_commands.export)
 app.add_typer(dashboards_commands.dashboards_app, name="dashboards")

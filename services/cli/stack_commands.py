@@ -10,7 +10,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from services.cli.common import fail, settings_for
+from services.cli.common import database, fail, settings_for
 
 partner_app = typer.Typer(no_args_is_help=True, help="Partner organisations and their tokens.")
 
@@ -110,3 +110,34 @@ def simulate(
     else:
         out.write_bytes(lines)
         typer.echo(f"{len(generated.events)} events of {generated.incident} written to {out}")
+
+
+def status(
+    output: Annotated[
+        str, typer.Option("--format", help="text or json", metavar="text|json")
+    ] = "text",
+) -> None:
+    """Where the stack listens, and whether every accepted event has reached the figures."""
+    from services.completeness import COMPLETENESS_SQL, completeness_of
+
+    settings = settings_for()
+    with database() as conn:
+        row = conn.execute(COMPLETENESS_SQL).fetchone()
+    assert row is not None
+    found = completeness_of(row)
+    if output == "json":
+        typer.echo(orjson.dumps({"gateway": settings.gateway_url, "figures": found.summary()}))
+        return
+    typer.echo(f"gateway   {settings.gateway_url}")
+    problems = found.problems()
+    if not problems:
+        state = "complete: every stored event is in the archive, the figures and the router"
+        if found.uncounted:
+            state = f"catching up: {found.uncounted} events on their way"
+        typer.echo(f"figures   {state}")
+    for problem in problems:
+        typer.echo(f"figures   {problem}")
+    typer.echo(
+        f"repairs   {found.repairs_total} events published again by the reconciler;"
+        f" {found.unconfirmed_total} records re-sent by the relay"
+    )

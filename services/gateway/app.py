@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from schemas import ContractError, Event
 from schemas.bindings import UnsupportedMediaType
+from services.completeness import COMPLETENESS_SQL, Completeness, completeness_of
 from services.gateway import (
     dead_letters,
     exercise_routes,
@@ -166,17 +167,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="Readiness: the database and the broker are reachable")
+    @app.get(
+        "/readyz",
+        summary="Readiness: the database and the broker are reachable",
+        description="503 when either is not. While both are, 200 with `status` `ready`, or"
+        " `degraded` when the figures are behind (an event stored over a minute ago not yet"
+        " counted), being repaired, or their completeness is unknown; `figures` says which.",
+    )
     async def readyz(request: Request) -> Response:
-        checks = {
-            "database": await _database_ready(request.app.state.pool),
-            "broker": await _broker_ready(settings),
-        }
+        pool = request.app.state.pool
+        checks = {"database": await _database_ready(pool), "broker": await _broker_ready(settings)}
         ready = all(checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        body: dict[str, object] = {"ready": ready, "checks": checks}
+        if ready:
+            figures = await _completeness(pool)
+            body["figures"] = figures.summary() if figures else None
+            degraded = figures is None or bool(figures.problems())
+            body["status"] = "degraded" if degraded else "ready"
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/metrics", summary="Prometheus metrics")
-    async def prometheus_metrics() -> Response:
+    async def prometheus_metrics(request: Request) -> Response:
+        metrics.COMPLETENESS.latest = await _completeness(request.app.state.pool)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
@@ -216,6 +228,16 @@ async def _database_ready(pool: AsyncConnectionPool) -> bool:
         return True
     except Exception:
         return False
+
+
+async def _completeness(pool: AsyncConnectionPool) -> Completeness | None:
+    """The reconciler's last findings; None when the database cannot say."""
+    try:
+        async with pool.connection(timeout=2) as conn:
+            row = await (await conn.execute(COMPLETENESS_SQL)).fetchone()
+    except Exception:
+        return None
+    return completeness_of(row) if row else None
 
 
 async def _broker_ready(settings: Settings) -> bool:

@@ -195,7 +195,8 @@ def reconcile(conn: Conn, bound: timedelta) -> Findings:
         conn.execute(
             "UPDATE completeness SET tx = %s::xid8, seq = %s, checked_at = now(), uncounted = %s,"
             " oldest_uncounted_at = %s, repairs_total = repairs_total + %s,"
-            " repairing = (SELECT count(*) FROM republish WHERE requested_at > now() - %s)",
+            " repairing = (SELECT count(DISTINCT (source, id)) FROM republish"
+            "              WHERE requested_at > now() - %s)",
             (
                 str(found.position[0]),
                 found.position[1],
