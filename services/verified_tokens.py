@@ -23,6 +23,7 @@ import psycopg
 log = logging.getLogger(__name__)
 
 CHANNEL = "tandem_tokens_revoked"
+APPLICATION_NAME = "tandem-token-revocations"  # how an operator finds the listeners
 CACHE_SECONDS = 300.0
 """How long a verified token is remembered at most; revocation does not depend on it."""
 BEAT_SECONDS = 0.2
@@ -104,7 +105,11 @@ class RevocationListener:
 
     def _listen(self) -> None:
         with psycopg.connect(
-            self.database_url, autocommit=True, connect_timeout=2, tcp_user_timeout=500
+            self.database_url,
+            autocommit=True,
+            connect_timeout=2,
+            tcp_user_timeout=500,
+            application_name=APPLICATION_NAME,
         ) as conn:
             conn.add_notify_handler(lambda _: self.tokens.forget_all())
             conn.execute(f"LISTEN {CHANNEL}")
