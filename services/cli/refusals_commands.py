@@ -26,11 +26,12 @@ def refusals(
 
     found: list[dict[str, Any]] = []
     with database() as conn:
-        if conn.execute("SELECT 1 FROM partners WHERE id = %s", (partner,)).fetchone() is None:
-            raise fail(f"no partner {partner!r}")
+        known = conn.execute("SELECT 1 FROM partners WHERE id = %s", (partner,)).fetchone()
         while page := conn.execute(READ_SQL, (partner, after, PAGE)).fetchall():
             found += [refusal_json(row) for row in page]
             after = int(found[-1]["cursor"])
+    if known is None:
+        raise fail(f"no partner {partner!r}")
     if refusals_format is ListFormat.json:
         typer.echo(orjson.dumps(found).decode())
         return
