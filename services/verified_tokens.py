@@ -83,6 +83,7 @@ class RevocationListener:
         self.database_url = database_url
         self.tokens = tokens
         self._stop = threading.Event()
+        self._listening = True  # until found otherwise: the first failure is logged
         self._thread = threading.Thread(target=self._run, name="token-revocations", daemon=True)
 
     def start(self) -> RevocationListener:
@@ -98,7 +99,9 @@ class RevocationListener:
             try:
                 self._listen()
             except psycopg.Error as exc:
-                log.warning("not listening for token revocations", extra={"error": repr(exc)})
+                if self._listening:  # logged once an outage, not five times a second
+                    log.warning("not listening for token revocations", extra={"error": repr(exc)})
+                self._listening = False
             # Whatever was revoked while nobody listened is found by verifying again.
             self.tokens.forget_all()
             self._stop.wait(BEAT_SECONDS)
@@ -115,6 +118,7 @@ class RevocationListener:
             conn.execute(f"LISTEN {CHANNEL}")
             # Anything revoked before LISTEN took effect was not heard: start afresh.
             self.tokens.forget_all()
+            self._listening = True
             while not self._stop.is_set():
                 # Notifications are read (and handled) with the beat's answer, which comes after
                 # any sent before it: once the beat is back, every earlier revocation is heard.
