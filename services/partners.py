@@ -14,9 +14,13 @@ from dataclasses import dataclass
 import psycopg
 
 from schemas import Event, Problem
+from services.verified_tokens import notify_revoked
 
 TOKEN_PREFIX = "tdm"
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+DUMMY_ROW: tuple[object, ...] = (None, bytes(16), bytes(32))
+"""Verified against when a token id is unknown, so that an unknown id costs the same hash as a
+wrong secret: how long a refusal takes must not tell which token ids exist."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ def revoke_tokens(conn: psycopg.Connection[tuple[object, ...]], partner_id: str)
             " WHERE partner = %s AND revoked_at IS NULL",
             (partner_id,),
         )
+        notify_revoked(conn, partner_id)
         return cursor.rowcount
 
 
@@ -106,21 +111,12 @@ def verify_secret(secret: str, salt: bytes, stored: bytes) -> bool:
 
 
 def verified_partner(row: tuple[object, ...] | None, secret: str) -> str | None:
-    """The partner of a token row found by TOKEN_LOOKUP_SQL, if `secret` is that token's."""
-    if row is None:
-        return None
-    partner, salt, stored = row
+    """The partner of a token row found by TOKEN_LOOKUP_SQL, if `secret` is that token's; with
+    no row (an unknown token id), None after the same slow hash."""
+    partner, salt, stored = DUMMY_ROW if row is None else row
     assert isinstance(salt, bytes) and isinstance(stored, bytes)
-    return str(partner) if verify_secret(secret, salt, stored) else None
-
-
-def partner_for_token(conn: psycopg.Connection[tuple[object, ...]], token: str) -> str | None:
-    """The partner whose valid token this is, or None; costs a slow hash when the id is known."""
-    parts = split_token(token)
-    if parts is None:
-        return None
-    token_id, secret = parts
-    return verified_partner(conn.execute(TOKEN_LOOKUP_SQL, (token_id,)).fetchone(), secret)
+    matches = verify_secret(secret, salt, stored)
+    return str(partner) if matches and row is not None else None
 
 
 def impersonation(event: Event, partner_id: str, index: int | None = None) -> Problem | None:

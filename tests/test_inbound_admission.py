@@ -3,6 +3,7 @@ dead letter with its reasons, never an exception."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
@@ -151,7 +152,8 @@ def test_a_dead_letter_can_always_be_stored() -> None:
     """jsonb holds no NUL: what a message quotes back must not make its dead letter unstorable."""
     event = {**sample_event(8), "id": "bad\x00id", "data\x00": 1}
     letter = refused(structured(event))
-    channel, partner, status, problems, payload = letter.row()
+    channel, partner, status, problems, payload, size, sha256 = letter.row()
     assert "\\u0000" not in str(problems) and "\x00" not in str(problems)
     assert (channel, partner, status) == ("kafka", "kingston-foodbank", 422)
     assert payload == orjson.dumps(event)
+    assert (size, sha256) == (len(payload), hashlib.sha256(payload).digest())

@@ -4,6 +4,7 @@ stop with no process left, and a second start that keeps the data."""
 from __future__ import annotations
 
 import json
+import stat
 import subprocess
 from pathlib import Path
 
@@ -34,6 +35,7 @@ def up_publish_stop_and_up_again(data_dir: Path, tmp_path: Path) -> None:
         stack = json.loads((data_dir / "stack.json").read_text())
         pids = list(stack["services"].values())
         assert set(stack["services"]) >= {"gateway", "relay", "archiver"}
+        assert_private(data_dir)
 
         added = tandem(data_dir, "partner", "add", "kingston-foodbank", "--name", "Foodbank")
         assert added.returncode == 0, added.stderr
@@ -67,6 +69,16 @@ def up_publish_stop_and_up_again(data_dir: Path, tmp_path: Path) -> None:
         assert "already exists" in again.stderr  # the data survived the restart
     finally:
         stop(process)
+
+
+def assert_private(data_dir: Path) -> None:
+    """Only the data directory's owner may enter it, or read a log."""
+    logs = sorted((data_dir / "logs").iterdir())
+    assert {log.name for log in logs} >= {"gateway.log", "broker.log", "inbound.log"}
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in logs}
+    assert modes == dict.fromkeys(modes, 0o600)
+    for folder in (data_dir, data_dir / "logs", data_dir / "pg"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
 
 
 def running_with(text: str) -> list[int]:

@@ -11,6 +11,7 @@ from services.cli import (
     dashboards_commands,
     figures_commands,
     publish_commands,
+    refusals_commands,
     replay_commands,
     sharing_commands,
     stack_commands,
@@ -31,3 +32,4 @@ app.command()(replay_commands.debrief)
 app.add_typer(replay_commands.lesson_app, name="lesson")
 app.command()(publish_commands.publish)
 app.add_typer(publish_commands.mapping_app, name="mapping")
+app.command()(refusals_commands.refusals)

@@ -65,7 +65,7 @@ def partner_rotate(
         bool, typer.Option("--keep-old", help="Keep the old tokens working too (a handover).")
     ] = False,
 ) -> None:
-    """Issue a new token (alone on the last line); the old ones stop working within seconds."""
+    """Issue a new token (alone on the last line); the old ones stop working within 1 s."""
     from services.database import connect
     from services.partners import UnknownPartner, rotate_token
 
@@ -80,7 +80,7 @@ def partner_rotate(
 
 @partner_app.command("revoke")
 def partner_revoke(partner_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
-    """Revoke every token of a partner: its systems can no longer publish or read."""
+    """Revoke every token of a partner: within 1 s its systems can no longer publish or read."""
     from services.database import connect
     from services.partners import revoke_tokens
 

@@ -24,6 +24,7 @@ from services.gateway import (
     figures_routes,
     metrics,
     refusals,
+    refusals_routes,
 )
 from services.gateway.auth import Authenticator
 from services.gateway.authenticated import Partner
@@ -42,10 +43,11 @@ from services.gateway.publish_api import (
     Accepted,
     describe_with_contract,
 )
-from services.gateway.rate_limits import RateLimits
+from services.gateway.rate_limits import RateLimits, body_cost
 from services.gateway.refusals import Refused
 from services.partners import impersonation
 from services.settings import Settings
+from services.verified_tokens import RevocationListener, VerifiedTokens
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +60,20 @@ outage would leave minutes between attempts after PostgreSQL is back. Giving up 
 pauses short; the next request that finds no connection starts a fresh attempt."""
 
 
+class BodyRefused(Refused):
+    """A body refused while it was being read, with the bytes received until then."""
+
+    def __init__(self, status: int, error: str, received: int) -> None:
+        super().__init__(status, error)
+        self.received = received
+
+
 async def read_body(request: Request, limit: int, seconds: float) -> bytes:
     """The whole body, refused when over `limit` bytes or when it takes longer than `seconds`
     to arrive (a client trickling it in must not hold a request open for ever)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Refused(413, f"body over the {limit}-byte limit")
+        raise BodyRefused(413, f"body over the {limit}-byte limit", 0)
     chunks: list[bytes] = []
     size = 0
     try:
@@ -71,10 +81,10 @@ async def read_body(request: Request, limit: int, seconds: float) -> bytes:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
-                    raise Refused(413, f"body over the {limit}-byte limit")
+                    raise BodyRefused(413, f"body over the {limit}-byte limit", size)
                 chunks.append(chunk)
     except TimeoutError:
-        raise Refused(408, f"body not received within {seconds:g}s") from None
+        raise BodyRefused(408, f"body not received within {seconds:g}s", size) from None
     return b"".join(chunks)
 
 
@@ -97,7 +107,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await pool.open(wait=True, timeout=30)
         app.state.pool = pool
         app.state.settings = settings
-        app.state.auth = Authenticator(pool)
+        verified = VerifiedTokens()
+        listener = RevocationListener(settings.require_database_url(), verified).start()
+        app.state.auth = Authenticator(pool, verified)
         app.state.store = EventStore(pool, max_waiting_events=settings.max_waiting_events)
         app.state.rate_limits = RateLimits(
             settings.partner_events_per_second, settings.partner_burst_events
@@ -105,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await asyncio.to_thread(listener.stop)
             await pool.close()
 
     app = FastAPI(
@@ -118,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(figures_routes.router)
     app.include_router(feed_routes.router)
     app.include_router(exercise_routes.router)
+    app.include_router(refusals_routes.router)
 
     app.add_exception_handler(Refused, refusals.answer)
     app.add_exception_handler(psycopg.OperationalError, refusals.database_unavailable)
@@ -132,24 +146,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def publish(request: Request, partner_id: Partner) -> Accepted:
         started = time.perf_counter()
         store: EventStore = request.app.state.store
+        limits: RateLimits = request.app.state.rate_limits
+        if wait := limits.in_debt(partner_id):
+            # Not even read: a partner over its allowance gets nothing more done for it.
+            raise _over_rate_limit(partner_id, wait)
         try:
             raw = await read_body(request, settings.max_body_bytes, settings.read_seconds)
-        except Refused as exc:
+        except BodyRefused as exc:
+            limits.spend(partner_id, body_cost(exc.received))
             await _keep(request, partner_id, exc, b"")
             raise
         if store.full:
             # Before the body is parsed: under overload, checking events that cannot be stored
             # would take the CPU the store's writer and the accepted requests need.
             raise Refused(429, f"overloaded, retry later: {store.waiting_events} events waiting")
+        paid = body_cost(len(raw))
+        if wait := limits.take(partner_id, paid):
+            raise _over_rate_limit(partner_id, wait)
         try:
             events = await _validated(request, raw, partner_id, settings)
         except Refused as exc:
             await _keep(request, partner_id, exc, raw)
             raise
-        limits: RateLimits = request.app.state.rate_limits
-        wait = limits.take(partner_id, len(events))
-        if wait:
-            raise Refused(429, f"over {partner_id}'s rate limit; retry later", retry=wait)
+        if len(events) > paid:
+            # The events cost more than the bytes: charged for them instead, whole or not at all.
+            limits.spend(partner_id, -paid)
+            if wait := limits.take(partner_id, len(events)):
+                raise _over_rate_limit(partner_id, wait)
         try:
             new = await store.append([StoredEvent.of(e) for e in events])
         except Overloaded as exc:
@@ -192,6 +215,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _over_rate_limit(partner_id: str, wait: float) -> Refused:
+    return Refused(429, f"over {partner_id}'s rate limit; retry later", retry=wait)
 
 
 async def _keep(request: Request, partner_id: str, refused: Refused, raw: bytes) -> None:

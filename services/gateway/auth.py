@@ -1,4 +1,6 @@
-"""Bearer-token authentication for partners, with recently verified tokens remembered."""
+"""Bearer-token authentication for partners, with verified tokens remembered until revoked
+(`services/verified_tokens.py`) and repeated failures per token id throttled
+(`services/token_failures.py`)."""
 
 from __future__ import annotations
 
@@ -7,39 +9,47 @@ import asyncio
 from fastapi import HTTPException, Request
 from psycopg_pool import AsyncConnectionPool
 
+from services.gateway.refusals import Refused
 from services.partners import TOKEN_LOOKUP_SQL, bearer_token, split_token, verified_partner
+from services.token_failures import TokenFailures
 from services.verified_tokens import VerifiedTokens, token_digest
 
 
 class Authenticator:
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: AsyncConnectionPool, verified: VerifiedTokens) -> None:
         self.pool = pool
-        self._verified = VerifiedTokens()
+        self._verified = verified
+        self._failures = TokenFailures()
         self._verifying: dict[bytes, asyncio.Task[str | None]] = {}
 
     async def partner_for(self, token: str) -> str | None:
         cached = self._verified.partner(token)
         if cached is not None:
             return cached
+        parts = split_token(token)
+        if parts is None:
+            return None
         # Concurrent first requests with one token share one slow verification.
         digest = token_digest(token)
         task = self._verifying.get(digest)
         if task is None:
-            task = asyncio.create_task(self._verify(token))
+            if wait := self._failures.attempt(parts[0]):
+                raise Refused(
+                    429, "too many failed attempts with this token; retry later", retry=wait
+                )
+            task = asyncio.create_task(self._verify(*parts, token))
             self._verifying[digest] = task
             task.add_done_callback(lambda _: self._verifying.pop(digest, None))
         return await asyncio.shield(task)
 
-    async def _verify(self, token: str) -> str | None:
-        parts = split_token(token)
-        if parts is None:
-            return None
-        token_id, secret = parts
+    async def _verify(self, token_id: str, secret: str, token: str) -> str | None:
+        generation = self._verified.generation
         async with self.pool.connection() as conn:
             row = await (await conn.execute(TOKEN_LOOKUP_SQL, (token_id,))).fetchone()
         partner = await asyncio.to_thread(verified_partner, row, secret)
         if partner is not None:
-            self._verified.remember(token, partner)
+            self._failures.succeeded(token_id)
+            self._verified.remember(token, partner, generation)
         return partner
 
     async def __call__(self, request: Request) -> str:

@@ -1,11 +1,22 @@
 """Dead letters: every refused request or message is kept with its reasons, for the partner to
-follow up. The relay publishes them to `events.rejected`."""
+follow up (`GET /v1/refusals`, `tandem refusals`). The relay publishes them to `events.rejected`.
+
+Only the first 64 KiB of a refused body is kept, with the whole body's size and SHA-256: enough
+to see what went wrong and for the partner to match it to what it sent, and a partner sending
+refused megabytes cannot grow the table (and the topic) by more than that a refusal.
+
+A partner's letters are inserted under a per-partner lock held until they commit, so they
+commit in `seq` order and a reader resuming after a `seq` never skips one committed late.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import orjson
 import psycopg
@@ -15,10 +26,15 @@ from schemas import Problem
 
 log = logging.getLogger(__name__)
 
-KEPT_BYTES = 1024 * 1024  # what is kept of a refused body; enough to see what went wrong
+KEPT_BYTES = 64 * 1024
 INSERT_SQL = (
-    "INSERT INTO dead_letters (channel, partner, status, problems, payload)"
-    " VALUES (%s, %s, %s, %s::jsonb, %s)"
+    "INSERT INTO dead_letters (channel, partner, status, problems, payload, size, sha256)"
+    " VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s)"
+)
+LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('tandem:dead-letters:' || %s, 0))"
+READ_SQL = (
+    "SELECT seq, received_at, channel, status, problems, size, sha256 FROM dead_letters"
+    " WHERE partner = %s AND seq > %s ORDER BY seq LIMIT %s"
 )
 
 
@@ -53,12 +69,22 @@ class DeadLetter:
 
     def row(self) -> tuple[object, ...]:
         problems = orjson.dumps(problems_json(self.problems)).decode()
-        return (self.channel, self.partner, self.status, problems, self.payload[:KEPT_BYTES])
+        return (
+            self.channel,
+            self.partner,
+            self.status,
+            problems,
+            self.payload[:KEPT_BYTES],
+            len(self.payload),
+            hashlib.sha256(self.payload).digest(),
+        )
 
 
 async def record(pool: AsyncConnectionPool, letter: DeadLetter) -> None:
     try:
-        async with pool.connection() as conn:
+        async with pool.connection() as conn, conn.transaction():
+            if letter.partner is not None:
+                await conn.execute(LOCK_SQL, (letter.partner,))
             await conn.execute(INSERT_SQL, letter.row())
     except Exception as exc:
         # The refusal still reaches the partner; losing its copy must not turn a 4xx into a 5xx.
@@ -67,5 +93,23 @@ async def record(pool: AsyncConnectionPool, letter: DeadLetter) -> None:
 
 def record_all(conn: psycopg.Connection[tuple[object, ...]], letters: Sequence[DeadLetter]) -> None:
     """Within the caller's transaction, so the letters commit with whatever else it writes."""
+    # In one order everywhere, so two writers holding several partners' locks never deadlock.
+    for partner in sorted({letter.partner for letter in letters if letter.partner is not None}):
+        conn.execute(LOCK_SQL, (partner,))
     with conn.cursor() as cursor:
         cursor.executemany(INSERT_SQL, [letter.row() for letter in letters])
+
+
+def refusal_json(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A row of READ_SQL as the partner sees it: never the body, nor anything of the token."""
+    seq, received_at, channel, status, problems, size, sha256 = row
+    assert isinstance(received_at, datetime) and isinstance(sha256, bytes)
+    return {
+        "cursor": str(seq),
+        "received_at": received_at.isoformat(),
+        "channel": channel,
+        "status": status,
+        "problems": problems,
+        "size": size,
+        "sha256": sha256.hex(),
+    }

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from schemas.envelope import EventTime
 from services.database import connect
 from services.gateway.authenticated import Partner
+from services.gateway.path_ids import InjectId, RunId
 from services.replay import runs
 from services.replay.injects import Inject, InjectsInvalid, check_effect
 from services.settings import Settings
@@ -27,6 +28,7 @@ router = APIRouter(
     responses={
         401: {"description": "No valid partner token"},
         404: {"description": "No such exercise run"},
+        422: {"description": "A run or inject id that breaks the id pattern"},
     },
 )
 STEERING: dict[int | str, dict[str, Any]] = {
@@ -104,21 +106,21 @@ async def list_runs(request: Request, partner_id: Partner) -> list[dict[str, Any
 
 
 @router.get("/{run}", summary="One exercise run as it stands")
-async def run_status(request: Request, run: str, partner_id: Partner) -> dict[str, Any]:
+async def run_status(request: Request, run: RunId, partner_id: Partner) -> dict[str, Any]:
     found = await in_store(request, lambda conn: runs.statuses(conn, run))
     return found[0].as_json()
 
 
 @router.post("/{run}/speed", summary="Change a run's speed", responses=STEERING)
 async def change_speed(
-    request: Request, run: str, body: Annotated[Speed, Body()], partner_id: Partner
+    request: Request, run: RunId, body: Annotated[Speed, Body()], partner_id: Partner
 ) -> Standing:
     return await _control(request, partner_id, run, "speed", speed=body.speed)
 
 
 @router.post("/{run}/jump", summary="Jump to a scenario time, ahead or back", responses=STEERING)
 async def jump(
-    request: Request, run: str, body: Annotated[Jump, Body()], partner_id: Partner
+    request: Request, run: RunId, body: Annotated[Jump, Body()], partner_id: Partner
 ) -> Standing:
     return await _control(request, partner_id, run, "jump", to=body.to)
 
@@ -127,7 +129,7 @@ async def jump(
     "/{run}/injects", status_code=202, summary="Fire an ad-hoc inject now", responses=STEERING
 )
 async def fire_inject(
-    request: Request, run: str, inject: Annotated[Inject, Body()], partner_id: Partner
+    request: Request, run: RunId, inject: Annotated[Inject, Body()], partner_id: Partner
 ) -> dict[str, str]:
     def fire(conn: runs.Conn) -> None:
         check_effect(inject.id, inject.effect, runs.load_run(conn, run).incident)
@@ -145,8 +147,8 @@ async def fire_inject(
 )
 async def change_inject(
     request: Request,
-    run: str,
-    inject_id: str,
+    run: RunId,
+    inject_id: InjectId,
     action: runs.InjectAction,
     partner_id: Partner,
 ) -> dict[str, str]:
@@ -163,6 +165,6 @@ async def change_inject(
 # Last: its path would otherwise take /speed, /jump and /injects for itself.
 @router.post("/{run}/{action}", summary="Pause, resume or stop a run", responses=STEERING)
 async def pause_resume_stop(
-    request: Request, run: str, action: Literal["pause", "resume", "stop"], partner_id: Partner
+    request: Request, run: RunId, action: Literal["pause", "resume", "stop"], partner_id: Partner
 ) -> Standing:
     return await _control(request, partner_id, run, action)

@@ -13,6 +13,7 @@ from schemas.envelope import EventTime
 from services.figures.sitrep import Sitrep, sitrep_async
 from services.gateway.authenticated import Partner
 from services.gateway.exercise_routes import in_store
+from services.gateway.path_ids import IncidentId, RunQuery
 from services.replay.runs import Conn, standing_run_time
 
 router = APIRouter()
@@ -25,7 +26,7 @@ router = APIRouter()
 )
 async def incident_sitrep(
     request: Request,
-    incident: str,
+    incident: IncidentId,
     partner_id: Partner,
     at: Annotated[
         EventTime | None,
@@ -33,7 +34,7 @@ async def incident_sitrep(
             description="T, RFC 3339 (default: now; for an exercise run, where its clock stands)"
         ),
     ] = None,
-    run: Annotated[str, Query(description="live, or an exercise run id")] = "live",
+    run: RunQuery = "live",
 ) -> Sitrep:
     if at is None:
         live = run == "live"

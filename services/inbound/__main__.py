@@ -3,6 +3,10 @@
 from infra.topics import INBOUND
 from services.batch_consumer import serve
 from services.inbound.writer import InboundWriter, record_unreadable
+from services.settings import Settings
+from services.verified_tokens import RevocationListener
 
 if __name__ == "__main__":
-    serve("inbound", INBOUND, InboundWriter(), relayed=False, unreadable=record_unreadable)
+    writer = InboundWriter()
+    RevocationListener(Settings().require_database_url(), writer.verified).start()
+    serve("inbound", INBOUND, writer, relayed=False, unreadable=record_unreadable)

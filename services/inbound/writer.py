@@ -14,7 +14,8 @@ from services.consumer_offsets import Conn
 from services.gateway.dead_letters import DeadLetter, record_all
 from services.gateway.event_store import StoredEvent, append_in
 from services.inbound.admission import InboundMessage, admit, unreadable
-from services.partners import partner_for_token
+from services.partners import TOKEN_LOOKUP_SQL, split_token, verified_partner
+from services.token_failures import TokenFailures
 from services.verified_tokens import VerifiedTokens
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,8 @@ log = logging.getLogger(__name__)
 
 class InboundWriter:
     def __init__(self) -> None:
-        self.verified = VerifiedTokens()
+        self.verified = VerifiedTokens()  # trusted while a RevocationListener beats for it
+        self.failures = TokenFailures()
 
     def __call__(self, conn: Conn, records: list[ConsumerRecord]) -> None:  # type: ignore[type-arg]
         # Every outcome is remembered for the batch, failures too: a burst of messages with
@@ -31,12 +33,7 @@ class InboundWriter:
 
         def partner_for(token: str) -> str | None:
             if token not in checked:
-                partner = self.verified.partner(token)
-                if partner is None:
-                    partner = partner_for_token(conn, token)
-                    if partner is not None:
-                        self.verified.remember(token, partner)
-                checked[token] = partner
+                checked[token] = self._verified(conn, token)
             return checked[token]
 
         events: list[Event] = []
@@ -63,6 +60,21 @@ class InboundWriter:
             "inbound batch written",
             extra={"accepted": new, "duplicates": len(events) - new, "refused": len(refused)},
         )
+
+    def _verified(self, conn: Conn, token: str) -> str | None:
+        """As the gateway verifies: remembered until revoked, failures throttled per token id
+        (a throttled token's messages are refused like a wrong one's, without the hash)."""
+        partner = self.verified.partner(token)
+        parts = split_token(token)
+        if partner is not None or parts is None or self.failures.attempt(parts[0]):
+            return partner
+        token_id, secret = parts
+        generation = self.verified.generation
+        partner = verified_partner(conn.execute(TOKEN_LOOKUP_SQL, (token_id,)).fetchone(), secret)
+        if partner is not None:
+            self.failures.succeeded(token_id)
+            self.verified.remember(token, partner, generation)
+        return partner
 
 
 def record_unreadable(conn: Conn, partition: int, offset: int, reason: str) -> None:

@@ -63,6 +63,7 @@ DEAD_LETTERS = Outbox(
         "coalesce(partner, channel)",
         "json_build_object('received_at', received_at, 'channel', channel,"
         " 'partner', partner, 'status', status, 'problems', problems,"
+        " 'size', size, 'sha256', encode(sha256, 'hex'),"
         " 'payload_base64', encode(payload, 'base64'))::text",
     ),
 )
