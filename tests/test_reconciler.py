@@ -30,6 +30,7 @@ from services.relay.relay import Relay
 from services.settings import Settings
 from services.simulate import build
 from tests.events_store import insert_events
+from tests.ledgers import held_everywhere
 from tests.servers import run_tandem, service_process, wait_for
 from tests.test_figures_writer import snapshot
 
@@ -95,19 +96,6 @@ class LossyRelay(Relay):
             self.lost += [value for _, _, value in records[::DROPPED_EVERY]]
             records = [r for n, r in enumerate(records) if n % DROPPED_EVERY]
         return super()._publish_confirmed(records)
-
-
-def held_everywhere(url: str) -> bool:
-    with psycopg.connect(url) as conn:
-        row = conn.execute(
-            "SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT FROM archive a"
-            "   WHERE a.source = e.source AND a.id = e.id)"
-            " OR NOT EXISTS (SELECT FROM counted_events c"
-            "   WHERE c.run = 'live' AND c.source = e.source AND c.id = e.id)"
-            " OR NOT EXISTS (SELECT FROM routed_events r"
-            "   WHERE r.source = e.source AND r.id = e.id)) FROM events e"
-        ).fetchone()
-    return row == (0,)
 
 
 def test_records_lost_after_the_broker_confirmed_them_are_found_and_sent_again(

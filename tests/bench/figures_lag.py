@@ -1,16 +1,20 @@
 """How far the live figures are behind the event store: events accepted (in `events`) minus
-events counted (in the aggregator's ledger, `counted_events`), sampled while load runs."""
+events counted (in the aggregator's ledger, `counted_events`), sampled while load runs; and
+what the reconciler found at the same moment (its backlog, and its repairs so far)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 
 LAG_SQL = (
-    "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM counted_events WHERE run = 'live')"
+    "SELECT (SELECT count(*) FROM events),"
+    " (SELECT count(*) FROM counted_events WHERE run = 'live'), uncounted, repairs_total"
+    " FROM completeness"
 )
 
 
@@ -19,6 +23,8 @@ class LagSample:
     at: float  # seconds since sampling started
     accepted: int
     counted: int
+    uncounted: int  # the reconciler's backlog: stored, not yet in every consumer
+    repairs: int  # events the reconciler has republished so far
 
     @property
     def lag(self) -> int:
@@ -35,10 +41,10 @@ class LagSampler:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def sample(self, conn: psycopg.Connection[tuple[int, int]], started: float) -> LagSample:
+    def sample(self, conn: psycopg.Connection[Any], started: float) -> LagSample:
         row = conn.execute(LAG_SQL).fetchone()
         assert row is not None
-        taken = LagSample(time.monotonic() - started, int(row[0]), int(row[1]))
+        taken = LagSample(time.monotonic() - started, *(int(value) for value in row))
         self.samples.append(taken)
         return taken
 
