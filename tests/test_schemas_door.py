@@ -157,7 +157,7 @@ def test_data_and_data_base64_together_are_refused() -> None:
 
 
 def test_a_batch_names_what_it_dropped_by_event_id_and_problems_by_index() -> None:
-    batch = [
+    batch: list[Any] = [
         raised(id="a", ownername="J Doe"),
         as_base64(raised(id="b")),
         raised(id="c", knativearrivaltime="x", traceparent=TRACEPARENT),
