@@ -302,3 +302,18 @@ def test_names_the_spec_forbids_are_refused_and_nothing_is_stored(
     assert binary.status_code == 422
     assert [p["field"] for p in binary.json()["problems"]] == ["data"]
     assert stored_bodies(settings) == {}
+
+
+def test_the_openapi_description_says_what_may_be_added_and_what_is_dropped() -> None:
+    from services.gateway.app import create_app
+
+    document = create_app(Settings()).openapi()
+    schemas = document["components"]["schemas"]
+    raised = schemas["RequestRaisedEvent"]
+    assert raised["properties"]["data_base64"]["contentSchema"] == raised["properties"]["data"]
+    assert {"data_base64", "dataschema", "traceparent", "partitionkey"} <= set(raised["properties"])
+    assert raised["oneOf"] == [{"required": ["data"]}, {"required": ["data_base64"]}]
+    assert list(raised["patternProperties"]) == ["^[a-z0-9]{1,20}$"]
+    accepted = schemas["Accepted"]
+    assert accepted["required"] == ["accepted", "duplicates"]
+    assert accepted["properties"]["dropped"]["additionalProperties"]["items"] == {"type": "string"}
