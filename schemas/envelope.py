@@ -112,6 +112,7 @@ class Envelope(BaseModel):
     sequence: Text | None = None
 
     _dropped: tuple[str, ...] = PrivateAttr(default=())
+    """Set by schemas.wire when the door dropped extensions: not an attribute, never written."""
 
     @property
     def dropped_extensions(self) -> tuple[str, ...]:
