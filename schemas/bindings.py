@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from pydantic_core import from_json
 
+from schemas.envelope import DATA_BASE64
 from schemas.events import Event
 from schemas.problems import ContractError, Problem
 from schemas.wire import parse_event_obj
@@ -34,6 +35,13 @@ def parse_binary_event(attributes: Mapping[str, str], content_type: str, data: b
     data, and the data itself; ContractError naming every problem otherwise."""
     event: dict[str, object] = dict(attributes)
     event_id = attributes.get("id")
+    collisions = [
+        Problem(None, event_id, name, "cannot be a header: in binary mode the body is the data")
+        for name in ("data", DATA_BASE64)
+        if name in attributes
+    ]
+    if collisions:
+        raise ContractError(collisions)
     if content_type != JSON:
         reason = "binary mode data must be application/json"
         raise ContractError([Problem(None, event_id, "datacontenttype", reason)])

@@ -10,12 +10,15 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     Field,
+    GetJsonSchemaHandler,
+    PrivateAttr,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, ValidationError
 
 from schemas.ids import EventId, Id, Source, source_partner
-from schemas.payload import CONTRACT_CONFIG, Payload
+from schemas.payload import CONTRACT_CONFIG, Payload, Text
 
 RFC3339_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
@@ -58,6 +61,31 @@ DataSchema = Annotated[
 ]
 
 
+TRACEPARENT_PATTERN = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+EXTENSION_NAME_PATTERN = r"^[a-z0-9]{1,20}$"
+"""What the CloudEvents specification allows an extension attribute to be called."""
+DATA_BASE64 = "data_base64"
+KEPT_EXTENSIONS = ("partitionkey", "traceparent", "tracestate", "sequence")
+"""The documented CloudEvents extensions Tandem keeps with an event and passes on; any other
+extension is dropped at the door (schemas.door)."""
+
+TraceParent = Annotated[
+    str,
+    Field(
+        pattern=TRACEPARENT_PATTERN,
+        description="a W3C Trace Context traceparent: version-trace id-parent id-flags in "
+        "lower-case hex, e.g. 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    ),
+]
+TraceState = Annotated[
+    str,
+    Field(
+        pattern=r"^[ -~]{1,512}$",
+        description="a W3C Trace Context tracestate: 1 to 512 printable ASCII characters",
+    ),
+]
+
+
 class Envelope(BaseModel):
     """A CloudEvents 1.0 event from a partner. The `{partner}` segment of `source` must equal
     `partner`, and `subject` must name the entity the payload is about."""
@@ -78,6 +106,43 @@ class Envelope(BaseModel):
     partner: Id
     incident: Id
     data: Payload
+    partitionkey: Text | None = None
+    traceparent: TraceParent | None = None
+    tracestate: TraceState | None = None
+    sequence: Text | None = None
+
+    _dropped: tuple[str, ...] = PrivateAttr(default=())
+    """Set by schemas.wire when the door dropped extensions: not an attribute, never written."""
+
+    @property
+    def dropped_extensions(self) -> tuple[str, ...]:
+        """The extension attributes the event arrived with that were dropped at the door."""
+        return self._dropped
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # What the door (schemas.door) does before validation, said in JSON Schema: `data` may
+        # come as `data_base64`, and other extensions are allowed by name (then dropped).
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        properties = schema["properties"]
+        properties[DATA_BASE64] = {
+            "type": "string",
+            "contentEncoding": "base64",
+            "contentMediaType": "application/json",
+            "contentSchema": properties["data"],
+            "description": "data as base64 (RFC 4648) of its JSON, in place of data",
+        }
+        schema["required"].remove("data")
+        schema["oneOf"] = [{"required": ["data"]}, {"required": [DATA_BASE64]}]
+        schema["patternProperties"] = {
+            EXTENSION_NAME_PATTERN: {
+                "description": "an extension attribute other than those named here: accepted, "
+                "but dropped before the event is stored, and named in the answer"
+            }
+        }
+        return schema
 
     @model_validator(mode="after")
     def _attributes_agree(self) -> Self:

@@ -62,12 +62,13 @@ def problems_from(
             del path[0]
         event_type = str(path.pop(0)) if path and path[0] in ENVELOPE_MODELS else None
         field, reason = _field_and_reason(detail, event_type, path)
-        raw_id = _raw_id(raw_events, index if batch else 0)
+        raw_id = raw_event_id(raw_events, index if batch else 0)
         problems.append(Problem(index, raw_id, field, reason))
     return problems
 
 
-def _raw_id(raw_events: Sequence[object] | None, index: int | None) -> str | None:
+def raw_event_id(raw_events: Sequence[object] | None, index: int | None) -> str | None:
+    """The `id` the event at `index` was sent with, when it is text."""
     if raw_events is None or index is None or index >= len(raw_events):
         return None
     event = raw_events[index]

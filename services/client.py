@@ -2,8 +2,11 @@
 
     from services.client import Publisher
     with Publisher("http://127.0.0.1:8080", token) as publisher:
-        result = publisher.publish(events)   # CloudEvent dicts or `envelope(...)`; batches of 500
-        print(result.accepted, result.duplicates)
+        result = publisher.publish(events)   # batches of 500
+        print(result.accepted, result.duplicates, result.dropped)
+
+Events are CloudEvent dicts, contract models (`envelope(...)`), or the CloudEvents SDK's own
+`CloudEvent` objects (`cloudevents` on PyPI, either of its APIs), sent as the SDK writes them.
 
 `AsyncPublisher` is the same for asyncio code, and sends several batches at once. A call
 returns only once every event is durable at the gateway. Re-sending is safe: an event is
@@ -16,22 +19,34 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import count
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 import httpx
 import orjson
 from pydantic import BaseModel
 
 from schemas import EVENT_TYPES, Event, event_to_json, parse_event_obj
+from schemas.envelope import Envelope
 from schemas.events import subject_of
 
 BATCH_MEDIA_TYPE = "application/cloudevents-batch+json"
 
-Publishable: TypeAlias = Mapping[str, Any] | Event
-"""A CloudEvent as a JSON-ready dict, or as a validated contract model (see `envelope`)."""
+
+class SdkCloudEvent(Protocol):
+    """A `CloudEvent` of the CloudEvents SDK: `cloudevents.core` or `cloudevents.v1` (the
+    http and pydantic events)."""
+
+    def get_attributes(self) -> Mapping[str, Any]: ...
+
+    def get_data(self) -> Any: ...
+
+
+Publishable: TypeAlias = Mapping[str, Any] | Event | SdkCloudEvent
+"""A CloudEvent as a JSON-ready dict, as a validated contract model (see `envelope`), or as
+the CloudEvents SDK's object."""
 
 Progress: TypeAlias = Callable[["PublishResult"], None]
 """Called with each batch's result as soon as that batch is durable."""
@@ -41,6 +56,8 @@ Progress: TypeAlias = Callable[["PublishResult"], None]
 class PublishResult:
     accepted: int = 0
     duplicates: int = 0
+    dropped: dict[str, list[str]] = field(default_factory=dict)
+    """Event id → the extension attributes the gateway dropped from it before storing it."""
 
     @property
     def events(self) -> int:
@@ -49,6 +66,8 @@ class PublishResult:
     def add(self, other: PublishResult) -> None:
         self.accepted += other.accepted
         self.duplicates += other.duplicates
+        for event_id, names in other.dropped.items():
+            self.dropped[event_id] = sorted({*self.dropped.get(event_id, ()), *names})
 
 
 class PublishRefused(Exception):
@@ -94,21 +113,39 @@ def next_step(
         return backoff.delay(attempt)
     if outcome.status_code == 202:
         reply = outcome.json()
-        return PublishResult(reply["accepted"], reply["duplicates"])
+        return PublishResult(reply["accepted"], reply["duplicates"], reply.get("dropped", {}))
     if not is_retryable(outcome.status_code) or attempt >= backoff.attempts:
         raise PublishRefused(outcome.status_code, _json(outcome))
     return backoff.delay(attempt, _retry_after(outcome))
 
 
 def encode_batch(batch: Sequence[Publishable]) -> bytes:
-    """A batch's body: dicts as they are, contract models in their canonical JSON."""
+    """A batch's body: dicts as they are, contract models in their canonical JSON, SDK events
+    in the structured JSON the SDK writes."""
     if all(isinstance(event, Mapping) for event in batch):
         return orjson.dumps(list(batch))
-    parts = [
-        orjson.dumps(event) if isinstance(event, Mapping) else event_to_json(event)
-        for event in batch
-    ]
-    return b"[" + b",".join(parts) + b"]"
+    return b"[" + b",".join(map(_event_json, batch)) + b"]"
+
+
+def _event_json(event: Publishable) -> bytes:
+    if isinstance(event, Mapping):
+        return orjson.dumps(event)
+    if isinstance(event, Envelope):
+        return event_to_json(event)
+    return sdk_event_json(event)
+
+
+def sdk_event_json(event: SdkCloudEvent) -> bytes:
+    """A CloudEvents SDK event in structured mode, written by the SDK itself (so `data` given
+    as bytes goes as `data_base64`, which the gateway decodes)."""
+    # Imported here: only partners who hand over SDK events have the SDK installed.
+    from cloudevents.core.formats.json import JSONFormat
+    from cloudevents.v1.abstract import CloudEvent as V1CloudEvent
+    from cloudevents.v1.conversion import to_json
+
+    if isinstance(event, V1CloudEvent):
+        return to_json(event)
+    return JSONFormat().write(event)  # type: ignore[arg-type]
 
 
 def batches(events: Iterable[Publishable], size: int) -> Iterator[list[Publishable]]:

@@ -238,3 +238,40 @@ def test_the_readme_example_runs(gateway: PartnerGateway) -> None:
     assert printed == [(1, 0)]
     (stored,) = gateway.stored()
     assert (stored["id"], stored["subject"]) == ("call-0042", "r-0042")
+
+
+def test_sdk_events_of_either_api_are_sent_as_the_sdk_writes_them() -> None:
+    from cloudevents.core.v1.event import CloudEvent as CoreCloudEvent
+    from cloudevents.v1.http import CloudEvent
+
+    from services.client import encode_batch
+
+    attributes = {
+        "id": "count-1",
+        "source": f"/orgs/{FOODBANK}/stock-sheet",
+        "type": "resilience.stock.counted.v1",
+        "subject": "hub-1",
+        "partner": FOODBANK,
+        "incident": "covid-2020",
+        "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    }
+    data = {"hub_id": "hub-1", "item": "tinned", "quantity": 4}
+    legacy = CloudEvent({**attributes, "time": "2020-04-01T09:00:00Z"}, data)
+    core = CoreCloudEvent({**attributes, "id": "count-2", "time": T0}, orjson.dumps(data))
+    body = orjson.loads(encode_batch([legacy, core, {**attributes, "id": "x"}]))
+    assert [event["id"] for event in body] == ["count-1", "count-2", "x"]
+    assert body[0]["data"] == data and "data_base64" in body[1] and "data" not in body[1]
+    assert all(event["traceparent"] == attributes["traceparent"] for event in body)
+    assert body[1]["time"] == "2020-04-01T09:00:00Z"
+
+
+def test_results_add_up_what_was_dropped() -> None:
+    result = PublishResult()
+    result.add(PublishResult(1, 0, {"a": ["x"]}))
+    result.add(PublishResult(1, 1, {"a": ["w"], "b": ["y"]}))
+    assert result == PublishResult(2, 1, {"a": ["w", "x"], "b": ["y"]})
+    reply = httpx.Response(202, json={"accepted": 1, "duplicates": 0, "dropped": {"a": ["x"]}})
+    assert next_step(reply, 1, QUICK) == PublishResult(1, 0, {"a": ["x"]})
+    assert next_step(httpx.Response(202, json={"accepted": 1, "duplicates": 0}), 1, QUICK) == (
+        PublishResult(1, 0)
+    )

@@ -1,12 +1,16 @@
-"""Fuzzing `POST /v1/events` from the contract's events: valid events of every type, then one of
-them broken — a field dropped, an unknown field, a value of the wrong type, a word outside its
-enum, a huge string, unicode edge cases. Over real HTTP against real PostgreSQL, each answer
-must be the contract's own verdict on the same bytes: 202 with every event stored and countable
-by the aggregator, or 422 listing every problem with nothing of the request stored and the
+"""Fuzzing `POST /v1/events` from the contract's events: valid events of every type, some with
+what CloudEvents producers add (extension attributes, well or badly named, kept or dropped;
+`data` as `data_base64`), then one of them broken — a field dropped, an unknown field, a value
+of the wrong type, a word outside its enum, a huge string, unicode edge cases. Over real HTTP
+against real PostgreSQL, each answer must be the contract's own verdict on the same bytes: 202
+with every event stored (without a dropped extension) and countable by the aggregator, naming
+what was dropped, or 422 listing every problem with nothing of the request stored and the
 refusal kept. Never a 5xx, and the gateway serves on after."""
 
 from __future__ import annotations
 
+import base64
+import re
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -19,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas import ContractError, parse_batch_json, parse_event_json
+from schemas.envelope import KEPT_EXTENSIONS, Envelope
 from schemas.ids import ID_PATTERN
 from services.aggregator.figures_writer import apply_batch
 from tests.contract_fixtures import VALID_EVENTS
@@ -102,10 +107,54 @@ def broken(draw: st.DrawFn, event: Event) -> Event:
     return event
 
 
+EXTENSION_NAME = r"[a-z0-9]{1,20}"
+utf8_text = st.text(st.characters(codec="utf-8"), max_size=40)
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+@st.composite
+def with_additions(draw: st.DrawFn, event: Event) -> Event:
+    """The event with what a CloudEvents producer may add: an extension (documented, another
+    one, or a name the specification does not allow), or `data` as `data_base64` (its JSON,
+    something else, or beside `data`)."""
+    how = draw(st.sampled_from(["kept", "other", "bad name", "base64", "base64 junk", "both"]))
+    if how == "kept":
+        name = draw(st.sampled_from(KEPT_EXTENSIONS))
+        event[name] = draw(st.one_of(st.sampled_from([TRACEPARENT, "key-1"]), utf8_text))
+    elif how == "other":
+        name = draw(st.from_regex(EXTENSION_NAME, fullmatch=True))
+        event[name] = draw(json_values)
+    elif how == "bad name":
+        name = draw(st.text(min_size=0, max_size=25).filter(lambda n: n not in paths(event)))
+        event[name] = draw(json_values)
+    elif how in ("base64", "both"):
+        encoded = base64.b64encode(orjson.dumps(event["data"])).decode()
+        event["data_base64"] = encoded
+        if how == "base64":
+            del event["data"]
+    else:
+        del event["data"]
+        event["data_base64"] = draw(
+            st.one_of(utf8_text, st.binary().map(lambda b: base64.b64encode(b).decode()))
+        )
+    return event
+
+
+def dropped_names(event: Event) -> list[str]:
+    """What the spec says the door drops: names it allows that are not the contract's."""
+    return sorted(
+        name
+        for name in event
+        if re.fullmatch(EXTENSION_NAME, name) and name not in Envelope.model_fields
+    )
+
+
 @st.composite
 def requests(draw: st.DrawFn) -> tuple[list[Event], bool]:
-    """A batch of 1–4 events, maybe one of them broken, and whether to send it as one event."""
+    """A batch of 1–4 events, some with additions, maybe one of them broken, and whether to
+    send it as one event."""
     events = draw(st.lists(valid_events(), min_size=1, max_size=4))
+    events = [draw(with_additions(e)) if draw(st.booleans()) else e for e in events]
     if draw(st.booleans()):
         at = draw(st.integers(0, len(events) - 1))
         events[at] = draw(broken(events[at]))
@@ -163,8 +212,15 @@ def test_events_broken_at_random_are_refused_whole_and_good_ones_stored(gateway:
         hypothesis.event(f"{response.status_code} {'one event' if single else 'batch'}")
         if expected is None:
             assert response.status_code == 202, response.text
-            assert sum(response.json().values()) == len(events)
+            reply = response.json()
+            assert reply["accepted"] + reply["duplicates"] == len(events)
+            dropped: dict[str, set[str]] = {}
+            for event in events:
+                if names := dropped_names(event):
+                    dropped.setdefault(event["id"], set()).update(names)
+            assert reply.get("dropped", {}) == {i: sorted(n) for i, n in dropped.items()}
             assert len(stored) == len({(e["source"], e["id"]) for e in events})
+            assert all(set(orjson.loads(body)) <= set(Envelope.model_fields) for body in stored)
             with conn.transaction(force_rollback=True):
                 # What the aggregator does with them: an accepted event must never be one that
                 # stops the figures.

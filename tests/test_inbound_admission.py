@@ -157,3 +157,28 @@ def test_a_dead_letter_can_always_be_stored() -> None:
     assert (channel, partner, status) == ("kafka", "kingston-foodbank", 422)
     assert payload == orjson.dumps(event)
     assert (size, sha256) == (len(payload), hashlib.sha256(payload).digest())
+
+
+def test_a_binary_records_text_key_is_its_partitionkey_unless_a_header_says_otherwise() -> None:
+    message = binary(sample_event(1))
+    keyed = accepted(InboundMessage(message.headers, message.value, b"hub-1"))
+    assert keyed.partitionkey == "hub-1"
+    header = ("ce_partitionkey", b"from-header")
+    both = accepted(InboundMessage([*message.headers, header], message.value, b"hub-1"))
+    assert both.partitionkey == "from-header"
+    not_text = accepted(InboundMessage(message.headers, message.value, b"\xff\x00"))
+    assert not_text.partitionkey is None
+    # In structured mode the value is the whole event: the key adds nothing to it.
+    as_structured = structured(sample_event(1))
+    unkeyed = accepted(InboundMessage(as_structured.headers, as_structured.value, b"hub-1"))
+    assert unkeyed.partitionkey is None
+
+
+def test_kafka_extensions_are_kept_or_dropped_as_over_http() -> None:
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    event = {**sample_event(1), "traceparent": traceparent, "ownername": "J Doe"}
+    for message in (structured(event), binary(event)):
+        admitted = accepted(message)
+        assert (admitted.traceparent, admitted.dropped_extensions) == (traceparent, ("ownername",))
+    letter = refused(binary({**sample_event(1), "Owner_Name": "x"}))
+    assert [p.field for p in letter.problems] == ["owner_name"]  # header names compare lower

@@ -150,3 +150,40 @@ def test_over_the_rate_limit_it_waits_and_retries(settings: Settings, tmp_path: 
 def test_without_a_token(tmp_path: Path) -> None:
     env = {"TANDEM_TOKEN": "", "TANDEM_DATA_DIR": str(tmp_path)}
     failed(run_tandem(env, "publish", *COUNCIL_FILES), "no partner token")
+
+
+def test_events_the_cloudevents_sdk_wrote_publish_with_what_they_added_settled(
+    gateway: PartnerGateway, tmp_path: Path
+) -> None:
+    """An NDJSON file written by the SDK: `data` as `data_base64`, a kept extension and a
+    dropped one, which the summary names."""
+    from cloudevents.v1.conversion import to_json
+    from cloudevents.v1.http import CloudEvent
+
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    events = [sample_event(n) for n in range(3)]
+    written = [
+        to_json(
+            CloudEvent(
+                {
+                    **{k: v for k, v in e.items() if k != "data"},
+                    "traceparent": traceparent,
+                    "ownername": "J Doe",
+                },
+                orjson.dumps(e["data"]),  # bytes: the SDK writes data_base64
+            )
+        )
+        for e in events
+    ]
+    assert all(b'"data_base64"' in line for line in written)
+    sdk_file = tmp_path / "sdk.ndjson"
+    sdk_file.write_bytes(b"\n".join(written))
+    foodbank = gateway.env(FOODBANK, tmp_path)
+    assert ok(run_tandem(foodbank, "publish", str(sdk_file))) == (
+        "sdk.ndjson: 3 events from 3 rows: 3 accepted, 0 duplicates; extension attributes "
+        "dropped from 3 events before they were stored: ownername\n"
+    )
+    untimed = [{k: v for k, v in e.items() if k != "time"} for e in gateway.stored()]
+    assert untimed == [
+        {**{k: v for k, v in e.items() if k != "time"}, "traceparent": traceparent} for e in events
+    ]

@@ -136,15 +136,37 @@ def test_schema_data_matches_the_spec_table(event_type: str) -> None:
         assert (frozenset(values) if values else None) == field.enum, f"{event_type} data.{name}"
 
 
+@cache
+def _spec_beyond_the_table() -> tuple[str, str, frozenset[str], str]:
+    """From the paragraph under the attribute table: what stands in for `data`, the optional
+    attribute, the documented extensions kept, and the extension name rule."""
+    paragraph = re.search(r"^Other CloudEvents producers add .*?\n\n", _spec_text(), re.M | re.S)
+    assert paragraph, "the spec's paragraph on what CloudEvents producers add"
+    text = paragraph.group(0)
+    instead = re.search(r"`([a-z_0-9]+)` in place of `data`", text)
+    optional = re.search(r"payload\), `([a-z]+)`", text)
+    kept = re.search(r"The documented\s+extensions (.*?) are kept", text, re.S)
+    rule = re.search(r"\(`(\[a-z0-9\][^`]*)`\)", text)
+    assert instead and optional and kept and rule
+    names = frozenset(re.findall(r"`([a-z]+)`", kept.group(1)))
+    return instead.group(1), optional.group(1), names, rule.group(1)
+
+
 def test_schema_envelope_matches_the_spec_attribute_table() -> None:
     attributes = dict(re.findall(r"^\| `([a-z]+)` \| (yes|no) \|", _spec_text(), re.M))
+    instead_of_data, optional, kept, name_rule = _spec_beyond_the_table()
+    assert (instead_of_data, optional, len(kept)) == ("data_base64", "dataschema", 4)
     for event_type in ENVELOPE_MODELS:
         root = _schema(event_type)
-        # `dataschema` is an optional CloudEvents attribute the contract also accepts.
-        assert set(root["properties"]) == set(attributes) | {"dataschema"}
-        assert set(root["required"]) == {
-            name for name, required in attributes.items() if required == "yes"
-        }
+        assert set(root["properties"]) == set(attributes) | {instead_of_data, optional} | kept
+        required = {name for name, is_required in attributes.items() if is_required == "yes"}
+        # `data` or what stands in for it, one of them.
+        assert set(root["required"]) == required - {"data"}
+        assert root["oneOf"] == [{"required": ["data"]}, {"required": [instead_of_data]}]
+        assert root["properties"][instead_of_data]["contentSchema"] == root["properties"]["data"]
+        # Other extensions are allowed by the spec's name rule (and dropped), nothing else.
+        assert list(root["patternProperties"]) == [f"^{name_rule}$"]
+        assert root["additionalProperties"] is False
 
 
 def test_spec_parser_reads_enums_qualifiers_and_inherited_values() -> None:

@@ -67,3 +67,17 @@ def test_the_envelope_is_kept_and_nothing_else_around_it() -> None:
 
 def test_payload_fields_are_the_names_on_the_wire() -> None:
     assert payload_fields("resilience.stock.received.v1") == ("hub_id", "item", "quantity", "from")
+
+
+def test_of_the_kept_extensions_only_the_trace_context_reaches_a_recipient() -> None:
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    raised = {
+        **request_event("raised", "e-1", FOODBANK, 0),
+        "traceparent": traceparent,
+        "tracestate": "kfb=00f067aa0ba902b7",
+        "partitionkey": "kfb-p-4411",
+        "sequence": "0000000042",
+    }
+    shared = minimise(raised, ("need",), pseudonymise=False, recipient=COUNCIL, key=KEY)
+    assert shared["traceparent"] == traceparent
+    assert not {"tracestate", "partitionkey", "sequence"} & set(shared)

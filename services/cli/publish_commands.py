@@ -172,6 +172,12 @@ def _summary(file: Path, checked: Checked, result: PublishResult) -> str:
         line += f", {checked.bad_rows} invalid rows skipped"
     if checked.eventless_rows:
         line += f", {checked.eventless_rows} rows made no event"
+    if result.dropped:
+        names = sorted({name for dropped in result.dropped.values() for name in dropped})
+        line += (
+            f"; extension attributes dropped from {len(result.dropped)} events before they "
+            f"were stored: {', '.join(names)}"
+        )
     return line
 
 

@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from schemas import ContractError, Event
 from schemas.bindings import UnsupportedMediaType
+from schemas.wire import dropped_by_id
 from services.completeness import COMPLETENESS_SQL, Completeness, completeness_of
 from services.gateway import (
     dead_letters,
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Publish one CloudEvent (structured or binary mode) or a batch",
         responses=REFUSALS,
         openapi_extra=REQUEST_BODY,
+        response_model_exclude_defaults=True,
     )
     async def publish(request: Request, partner_id: Partner) -> Accepted:
         started = time.perf_counter()
@@ -184,7 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.EVENTS_ACCEPTED.labels(partner_id).inc(new)
         metrics.EVENTS_DUPLICATE.labels(partner_id).inc(len(events) - new)
         metrics.INGEST_SECONDS.observe(time.perf_counter() - started)
-        return Accepted(accepted=new, duplicates=len(events) - new)
+        return Accepted(accepted=new, duplicates=len(events) - new, dropped=dropped_by_id(events))
 
     @app.get("/healthz", summary="Liveness")
     async def healthz() -> dict[str, str]:

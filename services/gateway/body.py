@@ -8,6 +8,7 @@ an array of them, for clients that cannot set a CloudEvents media type.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import unquote
 
 from schemas import Event, parse_batch_json, parse_event_json
 from schemas.bindings import (
@@ -25,7 +26,11 @@ def decode_events(headers: Mapping[str, str], raw: bytes) -> list[Event]:
     """Every event of the request, or ContractError naming every problem in it."""
     kind = media_type(headers.get("content-type"))
     if "ce-specversion" in headers:
-        attributes = {name[3:]: value for name, value in headers.items() if name.startswith("ce-")}
+        # The HTTP binding percent-encodes what a header cannot carry (spaces, '"', '%', and
+        # anything beyond printable ASCII), so values are decoded as the binding says.
+        attributes = {
+            name[3:]: unquote(value) for name, value in headers.items() if name.startswith("ce-")
+        }
         return [parse_binary_event(attributes, kind, raw)]
     if kind == BATCH:
         return parse_batch_json(raw)

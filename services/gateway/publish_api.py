@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from schemas.bindings import BATCH, JSON, STRUCTURED
 from schemas.events import EVENT_ADAPTER
@@ -20,10 +20,16 @@ EVENTS = {"type": "array", "minItems": 1, "items": EVENT}
 
 class Accepted(BaseModel):
     """Every event of the request is durable: `accepted` were new, `duplicates` were stored
-    before (same `source` and `id`)."""
+    before (same `source` and `id`). `dropped`, only there when something was, names the
+    extension attributes dropped from each event (by its `id`) before it was stored."""
 
     accepted: int
     duplicates: int
+    dropped: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="event id → the names of the extension attributes dropped from it; absent "
+        "when none were",
+    )
 
 
 class ListedProblem(BaseModel):

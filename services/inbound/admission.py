@@ -30,6 +30,7 @@ PartnerFor = Callable[[str], str | None]
 class InboundMessage:
     headers: Sequence[tuple[str, bytes | None]]
     value: bytes | None
+    key: bytes | None = None
 
 
 def admit(message: InboundMessage, partner_for: PartnerFor) -> Event | DeadLetter:
@@ -46,7 +47,7 @@ def admit(message: InboundMessage, partner_for: PartnerFor) -> Event | DeadLette
         reason = "header must carry a valid partner token: Bearer <token>"
         return _refused(None, 401, payload, [Problem(None, None, AUTHORIZATION, reason)])
     try:
-        event = decode_event(headers, message.value)
+        event = decode_event(headers, message.value, message.key)
     except ContractError as exc:
         return _refused(partner, 422, payload, exc.problems)
     except UnsupportedMediaType as exc:

@@ -3,7 +3,9 @@
 Structured mode: the value is the event's JSON, with `content-type: application/cloudevents+json`
 (or no content-type, or `application/json`). Binary mode: `ce_*` headers carry the attributes
 (`ce_specversion`, `ce_id`, `ce_partner` …) and the value is the event's `data`, whose media
-type is in `content-type`. One event per message: the binding has no batches.
+type is in `content-type`; a record key that is text is the `partitionkey` extension unless a
+`ce_partitionkey` header says otherwise, since CloudEvents SDKs send it as the key alone. One
+event per message: the binding has no batches.
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from schemas.bindings import (
 
 CONTENT_TYPE = "content-type"
 ATTRIBUTE_PREFIX = "ce_"
+PARTITION_KEY = "partitionkey"
 
 
-def decode_event(headers: Mapping[str, str], value: bytes | None) -> Event:
+def decode_event(
+    headers: Mapping[str, str], value: bytes | None, key: bytes | None = None
+) -> Event:
     """The message's event; ContractError naming its problems, or UnsupportedMediaType."""
     if not value:
         raise ContractError([Problem(None, None, "", "message has no value")])
@@ -45,7 +50,18 @@ def decode_event(headers: Mapping[str, str], value: bytes | None) -> Event:
             for name, text in headers.items()
             if name.startswith(ATTRIBUTE_PREFIX)
         }
+        partition_key = _text(key)
+        if partition_key is not None:
+            attributes.setdefault(PARTITION_KEY, partition_key)
         return parse_binary_event(attributes, kind, value)
     raise UnsupportedMediaType(
         f"unsupported content type {kind!r}: use {STRUCTURED}, or ce_* headers (binary mode)"
     )
+
+
+def _text(key: bytes | None) -> str | None:
+    # A key that is not text (a hash, say) cannot be the partitionkey, which is a string.
+    try:
+        return None if key is None else key.decode()
+    except UnicodeDecodeError:
+        return None

@@ -10,6 +10,7 @@ import logging
 from kafka.consumer.fetcher import ConsumerRecord
 
 from schemas import Event
+from schemas.wire import dropped_by_id
 from services.consumer_offsets import Conn
 from services.gateway.dead_letters import DeadLetter, record_all
 from services.gateway.event_store import StoredEvent, append_in
@@ -39,7 +40,7 @@ class InboundWriter:
         events: list[Event] = []
         refused: list[DeadLetter] = []
         for record in records:
-            outcome = admit(InboundMessage(record.headers, record.value), partner_for)
+            outcome = admit(InboundMessage(record.headers, record.value, record.key), partner_for)
             if isinstance(outcome, DeadLetter):
                 refused.append(outcome)
                 log.warning(
@@ -60,6 +61,18 @@ class InboundWriter:
             "inbound batch written",
             extra={"accepted": new, "duplicates": len(events) - new, "refused": len(refused)},
         )
+        dropped = dropped_by_id(events)
+        if dropped:
+            # A producer on Kafka gets no answer, so this is where it can learn what was cut:
+            # the names only, never their values.
+            log.info(
+                "extensions dropped",
+                extra={
+                    "partners": sorted({e.partner for e in events if e.dropped_extensions}),
+                    "events": len(dropped),
+                    "extensions": sorted({name for names in dropped.values() for name in names}),
+                },
+            )
 
     def _verified(self, conn: Conn, token: str) -> str | None:
         """As the gateway verifies: remembered until revoked, failures throttled per token id

@@ -15,11 +15,20 @@ from functools import cache
 from typing import Any
 
 from schemas import EVENT_TYPES
-from schemas.envelope import Envelope
+from schemas.envelope import KEPT_EXTENSIONS, Envelope
 
 PERSON_REF = "person_ref"
 PSEUDONYM_PREFIX = "pp-"
-ENVELOPE_ATTRIBUTES = tuple(name for name in Envelope.model_fields if name != "data")
+SHARED_EXTENSIONS = ("traceparent",)
+"""Of the extensions kept with an event, only the trace context goes to recipients, so that a
+trace can be followed across organisations. `partitionkey` and `sequence` are the producer's
+own bookkeeping (a partition key may well be a case or person id), and `tracestate` carries
+what the producer's tracing vendors put there."""
+ENVELOPE_ATTRIBUTES = tuple(
+    name
+    for name in Envelope.model_fields
+    if name != "data" and (name not in KEPT_EXTENSIONS or name in SHARED_EXTENSIONS)
+)
 
 
 @cache
