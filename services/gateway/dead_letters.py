@@ -38,13 +38,15 @@ READ_SQL = (
 )
 
 
-def problems_json(problems: Sequence[Problem]) -> list[dict[str, object]]:
+def problems_json(problems: Sequence[Problem], storable: bool = True) -> list[dict[str, object]]:
+    """The problems as JSON; `storable`, without NUL characters (for jsonb)."""
+    kept = _storable if storable else str
     return [
         {
             "index": p.index,
-            "id": None if p.id is None else _storable(p.id),
-            "field": _storable(p.field),
-            "reason": _storable(p.reason),
+            "id": None if p.id is None else kept(p.id),
+            "field": kept(p.field),
+            "reason": kept(p.reason),
         }
         for p in problems
     ]
@@ -52,7 +54,7 @@ def problems_json(problems: Sequence[Problem]) -> list[dict[str, object]]:
 
 def _storable(text: str) -> str:
     # Ids, fields and reasons may quote what was sent; jsonb cannot hold NUL, and a dead letter
-    # that cannot be stored would stall whatever refused it.
+    # that cannot be stored would stall whatever refused it. An answer says them as they are.
     return text.replace("\x00", "")
 
 

@@ -40,7 +40,7 @@ async def answer(request: Request, exc: Exception) -> Response:
     metrics.REQUESTS_REJECTED.labels(str(exc.status)).inc()
     headers = {"Retry-After": retry_after(exc.retry)} if exc.status in (429, 503) else None
     return JSONResponse(
-        {"error": exc.error, "problems": dead_letters.problems_json(exc.problems)},
+        {"error": exc.error, "problems": dead_letters.problems_json(exc.problems, storable=False)},
         status_code=exc.status,
         headers=headers,
     )
