@@ -44,6 +44,7 @@ from services.gateway.publish_api import (
 from services.gateway.rate_limits import RateLimits
 from services.gateway.refusals import Refused
 from services.partners import impersonation
+from services.person_refs import at_the_door, door_key_async
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reconnect_timeout=RECONNECT_SECONDS,
         )
         await pool.open(wait=True, timeout=30)
+        async with pool.connection() as conn:
+            app.state.door_key = await door_key_async(conn)
         app.state.pool = pool
         app.state.settings = settings
         app.state.auth = Authenticator(pool)
@@ -150,7 +153,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if wait:
             raise Refused(429, f"over {partner_id}'s rate limit; retry later", retry=wait)
         try:
-            new = await store.append([StoredEvent.of(e) for e in events])
+            door: bytes = request.app.state.door_key
+            new = await store.append([StoredEvent.of(at_the_door(e, door)) for e in events])
         except Overloaded as exc:
             raise Refused(429, f"overloaded, retry later: {exc}") from None
         except StoreUnavailable:

@@ -1,5 +1,5 @@
 """Dead letters: every refused request or message is kept with its reasons, for the partner to
-follow up. The relay publishes them to `events.rejected`."""
+follow up, any `person_ref` in it redacted. The relay publishes them to `events.rejected`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from schemas import Problem
+from services.person_refs import redacted
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ class DeadLetter:
 
     def row(self) -> tuple[object, ...]:
         problems = orjson.dumps(problems_json(self.problems)).decode()
-        return (self.channel, self.partner, self.status, problems, self.payload[:KEPT_BYTES])
+        payload = redacted(self.payload)[:KEPT_BYTES]
+        return (self.channel, self.partner, self.status, problems, payload)
 
 
 async def record(pool: AsyncConnectionPool, letter: DeadLetter) -> None:

@@ -15,6 +15,7 @@ from services.gateway.dead_letters import DeadLetter, record_all
 from services.gateway.event_store import StoredEvent, append_in
 from services.inbound.admission import InboundMessage, admit, unreadable
 from services.partners import partner_for_token
+from services.person_refs import at_the_door, door_key
 from services.verified_tokens import VerifiedTokens
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 class InboundWriter:
     def __init__(self) -> None:
         self.verified = VerifiedTokens()
+        self.door_key: bytes | None = None
 
     def __call__(self, conn: Conn, records: list[ConsumerRecord]) -> None:  # type: ignore[type-arg]
         # Every outcome is remembered for the batch, failures too: a burst of messages with
@@ -57,7 +59,10 @@ class InboundWriter:
                 )
             else:
                 events.append(outcome)
-        new = append_in(conn, [StoredEvent.of(event) for event in events])
+        if self.door_key is None:
+            self.door_key = door_key(conn)
+        door = self.door_key
+        new = append_in(conn, [StoredEvent.of(at_the_door(event, door)) for event in events])
         record_all(conn, refused)
         log.info(
             "inbound batch written",
