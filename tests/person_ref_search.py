@@ -11,11 +11,13 @@ from psycopg import sql
 
 
 def tables_holding(conn: psycopg.Connection[Any], needles: Collection[str]) -> dict[str, set[str]]:
-    """table → the needles found in the text of its rows, in every schema of the database. A
-    bytea column reads as hex in a row's text, so each needle is looked for in hex too."""
+    """table → the needles found in the text of its rows, in every schema of the database
+    (other sessions' temporary tables are out of reach, and emptied at each commit). A bytea
+    column reads as hex in a row's text, so each needle is looked for in hex too."""
     tables = conn.execute(
         "SELECT schemaname, tablename FROM pg_tables"
-        " WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2"
+        " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+        r" AND schemaname NOT LIKE 'pg\_temp\_%' ORDER BY 1, 2"
     ).fetchall()
     assert len(tables) > 20, tables  # the search covers the whole schema
     found: dict[str, set[str]] = {}
