@@ -6,6 +6,9 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from services.sharing.accepted import Accepted
 from services.sharing.referrals import Referral, entitlements, referral_standing, request_of
 from tests.test_sharing_decide import (
@@ -136,6 +139,16 @@ def test_the_order_events_are_given_in_does_not_matter() -> None:
         assert referral_standing(order) == referral_standing(lifecycle)
 
 
+def test_a_referral_counts_only_from_a_partner_that_held_the_request_then() -> None:
+    # age-uk refers it before raising it (as only the owner may, later): that referral does
+    # not end mutual-aid's, which keeps receiving.
+    early = request_event("referred", "e-6", AGE_UK, 6, to_partner=COUNCIL)
+    later = request_event("triaged", "e-7", FOODBANK, 7, priority="high", need="food")
+    also_raised = request_event("raised", "e-8", AGE_UK, 8)
+    lifecycle = [RAISED, TO_MUTUAL_AID, early, later, also_raised]
+    assert received(lifecycle) == {MUTUAL_AID: ["e-1", "e-3", "e-6", "e-7", "e-8"]}
+
+
 def test_what_a_referral_entitles_only_grows_as_more_is_accepted() -> None:
     # A consumer has a prefix of the store's order: what it shares from a prefix is never
     # taken back by what is accepted later, so reading again from the start shares the same.
@@ -157,3 +170,45 @@ def test_what_a_referral_entitles_only_grows_as_more_is_accepted() -> None:
 def test_the_request_of_an_event() -> None:
     assert request_of(RAISED) == ("covid-2020", "req-1")
     assert request_of(stock_event("s-1", FOODBANK)) is None
+
+
+PARTNERS = (FOODBANK, MUTUAL_AID, AGE_UK)
+STEPS = {
+    "raised": {},
+    "triaged": {"priority": "high", "need": "food"},
+    "referred": {},
+    "accepted": {},
+    "declined": {"reason": "no_capacity"},
+    "fulfilled": {},
+    "cancelled": {"reason": "withdrawn"},
+}
+
+
+@st.composite
+def lifecycles(draw: st.DrawFn) -> list[dict[str, Any]]:
+    events = []
+    for n in range(draw(st.integers(1, 9))):
+        step = draw(st.sampled_from(sorted(STEPS)))
+        data = dict(STEPS[step])
+        if step == "referred":
+            data["to_partner"] = draw(st.sampled_from(PARTNERS))
+        partner = draw(st.sampled_from(PARTNERS))
+        events.append(request_event(step, f"e-{n}", partner, draw(st.integers(0, 60)), **data))
+    return events
+
+
+@settings(max_examples=500, deadline=None)
+@given(lifecycles())
+def test_no_prefix_of_the_acceptance_order_entitles_more_than_the_whole(
+    lifecycle: list[dict[str, Any]],
+) -> None:
+    """What a consumer shares from the events it has so far, reading the store's order, is
+    never more than what all the events entitle: so reading everything again adds nothing."""
+    accepted = in_order(*lifecycle)
+
+    def granted(part: list[Accepted]) -> set[tuple[str, str]]:
+        return {(g.recipient, g.event["id"]) for g in entitlements(part)}
+
+    everything = granted(accepted)
+    for end in range(len(accepted)):
+        assert granted(accepted[:end]) <= everything

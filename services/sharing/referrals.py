@@ -3,8 +3,8 @@
 The rule. A request's lifecycle events are read in the order the event store accepted them
 (`Accepted.order`), whatever their event times: what a referral shares is then decided by what
 had been accepted, and the same whenever and however often the events are read. A referral
-(`referred`, `to_partner` Q) counts when made by a partner holding the request: one that raised
-it, or the partner it stands referred to then. From that referral the request stands referred
+(`referred`, `to_partner` Q) counts when made by a partner holding the request then: one that
+had raised it, or the partner it stood referred to. From that referral the request stands referred
 to Q until it is referred to someone else or closed (`fulfilled`, `cancelled`). While it
 stands, Q receives the request's whole lifecycle as accepted up to then — the `raised` and
 `triaged` details it needs to act, earlier referrals and answers — and every event accepted
@@ -105,11 +105,15 @@ def _periods(
 ) -> tuple[list[tuple[Referral, int]], Referral | None]:
     """The referrals that ended, each with the index of the event that ended it, and the one
     still standing."""
-    raisers = {e["partner"] for e in ordered if e["type"] == RAISED}
+    # Who holds the request at a referral depends only on what was accepted before it, so
+    # what a prefix of the lifecycle entitles, the whole of it entitles too.
+    raisers: set[str] = set()
     ended: list[tuple[Referral, int]] = []
     standing: Referral | None = None
     for index, event in enumerate(ordered):
-        if event["type"] == REFERRED:
+        if event["type"] == RAISED:
+            raisers.add(event["partner"])
+        elif event["type"] == REFERRED:
             holders = raisers | ({standing.to} if standing else set())
             to = event["data"]["to_partner"]
             if event["partner"] not in holders or (standing and standing.to == to):
