@@ -4,13 +4,13 @@ An event goes to a partner only under an agreement in force when the event store
 (from the agreement's start until its revocation; events accepted after the revocation go
 nowhere under it, events accepted before it still go however late they are processed) or under
 a referral of its request (see `referrals`). So the decision is the same whenever, and however
-often, an event is processed. Under an agreement
-the recipient gets the agreed fields; under a referral, every field of the request's events,
-with `person_ref` as its pseudonym. Each (recipient, event) is shared once: when a referral and
-an agreement both apply, the referral's fuller share is the one made; between agreements (which
-`tandem agreement add` keeps from overlapping) the lowest id. A share once recorded stands: an
-event a partner got under an agreement is not sent again when a later referral would give it
-more of that event, since the same (source, id) must stay the same event for its consumers.
+often, an event is processed. Under an agreement the recipient gets the agreed fields; under a
+referral, every field of the request's events, with `person_ref` as its pseudonym. Each
+(recipient, event) is shared once: when a referral and an agreement both apply, the referral's
+fuller share is the one made; between agreements (which `tandem agreement add` keeps from
+overlapping) the lowest id. A share once recorded stands: an event a partner got under an
+agreement is not sent again when a later referral would give it more of that event, since the
+same (source, id) must stay the same event for its consumers.
 """
 
 from __future__ import annotations
