@@ -83,7 +83,9 @@ def post(url: str, token: str, body: Any, **headers: str) -> int:
 def publish_every_way(url: str, settings: Settings, council: str, foodbank: str) -> None:
     single = {"Content-Type": "application/cloudevents+json"}
     assert post(url, council, raised(COUNCIL, 1, REFS["http"]), **single) == 202
-    batch = [raised(COUNCIL, 2, REFS["batch"]), referred(1)]
+    # The same person twice from the council (the foodbank's Kafka event below names another
+    # person with the same reference).
+    batch = [raised(COUNCIL, 2, REFS["batch"]), referred(1), raised(COUNCIL, 9, REFS["batch"])]
     assert (
         post(url, council, batch, **{"Content-Type": "application/cloudevents-batch+json"}) == 202
     )
@@ -107,6 +109,9 @@ def publish_every_way(url: str, settings: Settings, council: str, foodbank: str)
     topic = settings.topic(INBOUND)
     producer.send(
         topic, orjson.dumps(raised(FOODBANK, 6, REFS["kafka"])), headers=[auth, structured]
+    )
+    producer.send(
+        topic, orjson.dumps(raised(FOODBANK, 10, REFS["batch"])), headers=[auth, structured]
     )
     producer.send(
         topic,
@@ -205,19 +210,28 @@ def test_no_raw_person_ref_in_any_table_topic_or_log(settings: Settings, tmp_pat
             row = conn.execute(query).fetchone()
             return int(row[0]) if row else 0
 
-        wait_for(lambda: count("SELECT count(*) FROM events") == 7, 60, "every event stored")
+        wait_for(lambda: count("SELECT count(*) FROM events") == 9, 60, "every event stored")
         wait_for(lambda: count("SELECT count(*) FROM dead_letters") == 2, 60, "both refused")
-        wait_for(lambda: count("SELECT count(*) FROM archive") == 6, 60, "archived")
-        # The agreement shares the council's 3 raised; the referral its referral too.
-        wait_for(lambda: count("SELECT count(*) FROM inbox") == 4, 60, "shared")
+        wait_for(lambda: count("SELECT count(*) FROM archive") == 8, 60, "archived")
+        # The agreement shares the council's 4 raised; the referral its referral too.
+        wait_for(lambda: count("SELECT count(*) FROM inbox") == 5, 60, "shared")
         progress = Player(settings, RUN).play()  # replays the archive, fires the inject
         assert progress.state == "finished" and progress.injects_fired == ["surge"]
         stored = {
-            str(ref)
-            for (ref,) in conn.execute("SELECT body::jsonb #>> '{data,person_ref}' FROM events")
+            str(i): ref
+            for i, ref in conn.execute("SELECT id, body::jsonb #>> '{data,person_ref}' FROM events")
         }
-        assert door_pseudonym(key, COUNCIL, REFS["http"]) in stored
-        assert door_pseudonym(key, FOODBANK, REFS["kafka-binary"]) in stored
+        assert stored["raised-1"] == door_pseudonym(key, COUNCIL, REFS["http"])
+        assert stored["raised-7"] == door_pseudonym(key, FOODBANK, REFS["kafka-binary"])
+        assert stored["raised-2"] == stored["raised-9"] != stored["raised-10"]
+        assert stored["raised-10"] == door_pseudonym(key, FOODBANK, REFS["batch"])
+        shared = {
+            e["id"]: e["data"]["person_ref"]
+            for (e,) in conn.execute("SELECT event FROM inbox WHERE event->>'id' LIKE 'raised-%'")
+        }
+        # The foodbank gets its own pseudonym of the door pseudonym: the same person still one.
+        assert shared["raised-2"] == shared["raised-9"] != stored["raised-2"]
+        assert shared["raised-2"].startswith("pp-")
         topics = [
             t
             for t in KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap).list_topics()
