@@ -5,7 +5,8 @@ After each fault every event that got a 202 (and every one the broker acknowledg
 partner producing straight to Kafka) is in the store and the archive exactly once, and the
 figures, the sitrep at several times T and the router's request lifecycles are those of the
 same events applied directly, with no fault, to a database of their own; and the router's
-shares are those the sharing rule makes knowing every event (`_check_shares`).
+shares are exactly those the sharing rule makes knowing every event and when the store
+accepted it (`_check_shares`), however often the router read them.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from infra.broker import free_port
 from services.aggregator.figures_writer import apply_batch
 from services.demo_stream import partner_tokens
 from services.figures.sitrep import sitrep
+from services.sharing.accepted import Accepted
+from services.sharing.agreements import Agreement, Terms
 from services.sharing.decide import decide
-from services.sharing.referrals import REFERRED, request_of
-from services.sharing.store import agreements_in_force, share_batch, sharing_key
+from services.sharing.referrals import request_of
+from services.sharing.store import add_agreement, agreements, share_batch, sharing_key
 from services.simulate import build
 from tests.fault_injection import Fault
 from tests.recovery import (
@@ -99,12 +102,14 @@ class FaultDrill:
         self.durable: list[Event] = []
         self.applied: set[Key] = set()  # durable events applied to the no-fault database
         self.recoveries: list[Recovery] = []
+        self.agreed_mid_stream: Agreement | None = None
 
     def connect(self) -> Conn:
         return psycopg.connect(self.settings.require_database_url())
 
-    def run(self, fault: Fault) -> Recovery:
-        """Stream, strike, time the recovery; then check everything; return the recovery."""
+    def run(self, fault: Fault, mid_stream: Terms | None = None) -> Recovery:
+        """Stream, strike, time the recovery; then check everything; return the recovery.
+        `mid_stream` terms are agreed once the stream has warmed up, just before the fault."""
         wait_for(lambda: len(self.stack.services()) == 6, 60, "every service running")
         self._take_in_leftovers()
         events, self.unsent = self.unsent[:EVENTS_PER_FAULT], self.unsent[EVENTS_PER_FAULT:]
@@ -113,6 +118,8 @@ class FaultDrill:
         with stream:
             wait_for(lambda: len(stream.delivered.http_events()) >= WARM_UP_EVENTS, 60, "warm-up")
             with self.connect() as conn:
+                if mid_stream is not None:
+                    self.agreed_mid_stream = add_agreement(conn, mid_stream)
                 stored_at_fault = _count(conn, "SELECT count(*) FROM events")
             fault.inject(self.stack)
             now = time.monotonic()
@@ -194,6 +201,8 @@ class FaultDrill:
         with psycopg.connect(self.expected_url) as expected:
             fresh = [event for event in self.durable if key(event) not in self.applied]
             apply_batch(expected, "live", fresh)
+            with self.connect() as conn:
+                _copy_stored(conn, expected, _keys(fresh))
             share_batch(expected, fresh)
             expected.commit()
             self.applied |= _keys(fresh)
@@ -202,50 +211,87 @@ class FaultDrill:
                 assert stored_keys(conn) == keys
                 assert _rows(conn, "SELECT source, id FROM archive") == keys
                 assert _count(conn, "SELECT count(*) FROM archive") == len(self.durable)
-                self._check_shares(conn, expected)
+                self._check_shares(conn)
                 _same_rows(conn, expected, "SELECT source, id FROM sharing_request_events")
                 for at in self.times():
                     assert sitrep(conn, self.incident, at) == sitrep(expected, self.incident, at)
                 assert snapshot(conn) == snapshot(expected)
 
-    def _check_shares(self, conn: Conn, expected: Conn) -> None:
-        """The router's inbox against the sharing rule applied knowing every durable event:
-        nothing the rule entitles is missing. The router decides on what has arrived, and a
-        share once made stands, so it may have shared more: an event of a request to a partner
-        the request was referred to, whose referral ended by an event that arrived later (the
-        stream runs on several clients and one Kafka producer, so events of a request can
-        arrive out of time order). Any other extra share is a fault."""
-        at = datetime.now(UTC)
-        agreements, secret = agreements_in_force(expected, at), sharing_key(expected)
-        registered = {str(p) for (p,) in expected.execute("SELECT id FROM partners")}
-        lifecycles: dict[object, list[Event]] = defaultdict(list)
-        referred_to: dict[object, set[str]] = defaultdict(set)
-        for event in self.durable:
-            if (request := request_of(event)) is not None:
+    def _check_shares(self, conn: Conn) -> None:
+        """The router's inbox against the sharing rule applied knowing every durable event and
+        when the store accepted it, with the stack's agreements: exactly the same shares. The
+        rule judges each event by its acceptance, and a consumer always has a prefix of the
+        store's order, so neither faults nor reading everything again change who got what."""
+        every_agreement, secret = agreements(conn), sharing_key(conn)
+        registered = {str(p) for (p,) in conn.execute("SELECT id FROM partners")}
+        accepted = [
+            Accepted(self.by_key[source, id_], at, (int(tx), seq))
+            for source, id_, at, tx, seq in conn.execute(
+                "SELECT source, id, received_at, tx::text, seq FROM events"
+            )
+        ]
+        lifecycles: dict[object, list[Accepted]] = defaultdict(list)
+        for event in accepted:
+            if (request := request_of(event.event)) is not None:
                 lifecycles[request].append(event)
-                if event["type"] == REFERRED:
-                    referred_to[request].add(str(event["data"]["to_partner"]))
         entitled = {
             share.key
-            for event in self.durable
-            for share in decide(event, agreements, lifecycles[request_of(event)], secret, at)
+            for event in accepted
+            for share in decide(event, every_agreement, lifecycles[request_of(event.event)], secret)
             if share.recipient in registered
         }
         shared = _rows(conn, "SELECT recipient, source, id FROM inbox")
-        missing = sorted(entitled - shared)
-        unexplained = sorted(
-            (recipient, source, id_)
-            for recipient, source, id_ in shared - entitled
-            if recipient not in referred_to[request_of(self.by_key[source, id_])]
-        )
+        missing, extra = sorted(entitled - shared), sorted(shared - entitled)
         assert not missing, f"shares the rule entitles, missing: {missing[:5]}"
-        assert not unexplained, f"shares no referral or agreement explains: {unexplained[:5]}"
+        assert not extra, f"shares no referral or agreement explains: {extra[:5]}"
+
+    def check_agreed_mid_stream(self) -> None:
+        """The agreement made mid-stream shares the events accepted after it and none of
+        those accepted before, though the router read those again after it was made."""
+        agreement = self.agreed_mid_stream
+        assert agreement is not None
+        terms = agreement.terms
+        with self.connect() as conn:
+            rows = conn.execute(
+                "SELECT e.received_at >= %s, a.agreement_id IS NOT NULL FROM events e"
+                " LEFT JOIN sharing_audit a ON (a.source, a.id) = (e.source, e.id)"
+                "  AND a.recipient = %s AND a.agreement_id = %s"
+                " WHERE e.partner = %s AND e.type = ANY(%s)",
+                (
+                    agreement.created_at,
+                    terms.to_partner,
+                    agreement.id,
+                    terms.from_partner,
+                    list(terms.types),
+                ),
+            ).fetchall()
+        before = [shared for after, shared in rows if not after]
+        after = [shared for after, shared in rows if after]
+        assert before and after, f"{len(before)} events before the agreement, {len(after)} after"
+        assert not any(before), f"{sum(before)} events accepted before it shared under it"
+        assert all(after), f"{after.count(False)} events accepted after it not shared"
 
     def times(self) -> list[datetime]:
         """Times T across the incident so far: its quartiles, its last event, a day later."""
         moments = sorted(datetime.fromisoformat(str(e["time"])) for e in self.durable)
         picks = [moments[len(moments) * q // 4] for q in (1, 2, 3)] + [moments[-1]]
         return [*picks, moments[-1] + timedelta(days=1)]
+
+
+def _copy_stored(conn: Conn, expected: Conn, keys: set[Key]) -> None:
+    """The stack's store rows of `keys`, as they are (seq, transaction, time of acceptance)."""
+    columns = "seq, tx, source, id, type, partner, incident, subject, time, received_at, body"
+    rows = conn.execute(
+        f"SELECT {columns.replace('tx,', 'tx::text,')} FROM events"
+        " WHERE (source, id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+        ([s for s, _ in keys], [i for _, i in keys]),
+    ).fetchall()
+    with expected.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO events ({columns}) OVERRIDING SYSTEM VALUE"
+            " VALUES (%s, %s::xid8, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            rows,
+        )
 
 
 @contextmanager

@@ -87,13 +87,13 @@ def running_gateway(settings: Settings) -> Iterator[str]:
 
 @contextmanager
 def service_process(
-    module: str, settings: Settings, log: Path
+    module: str, settings: Settings, log: Path, *args: str
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A service module run as its own process, as `tandem up` runs it."""
     env = {**os.environ, **settings.child_env()}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", module], env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", module, *args], env=env, stdout=out, stderr=subprocess.STDOUT
         )
         try:
             yield process

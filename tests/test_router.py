@@ -1,5 +1,6 @@
-"""The router as it runs: faust worker process, real broker, real PostgreSQL; its shares come
-out through the feed over HTTP and, via the relay, on the partner's own inbox topic."""
+"""The router as it runs: faust worker process, real broker, real PostgreSQL; events published
+over HTTP, stored, relayed to `events.accepted`; the shares come out through the feed over
+HTTP and, via the relay, on the partner's own inbox topic."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from services.settings import Settings
 from services.sharing.agreements import Terms
 from services.sharing.store import add_agreement
 from tests.servers import running_gateway, service_process, wait_for
-from tests.topics import produce, read_topic
+from tests.topics import read_topic
 
 COUNCIL, FOODBANK, CHARITY = "rbk-council", "kingston-foodbank", "age-uk-kingston"
 
@@ -44,6 +45,13 @@ def raised(n: int) -> dict[str, Any]:
     }
 
 
+def publish(url: str, token: str, event: dict[str, Any]) -> None:
+    response = httpx.post(
+        f"{url}/v1/events", json=event, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert response.status_code == 202, response.text
+
+
 def feed(url: str, token: str, after: str = "0") -> dict[str, Any]:
     response = httpx.get(
         f"{url}/v1/feed",
@@ -60,7 +68,7 @@ def test_shared_events_reach_the_feed_and_the_inbox_topic_minimised(
 ) -> None:
     ensure_topics(settings)
     with psycopg.connect(settings.database_url) as conn:
-        add_partner(conn, Partner(COUNCIL, "Council"))
+        council = add_partner(conn, Partner(COUNCIL, "Council"))
         foodbank = add_partner(conn, Partner(FOODBANK, "Foodbank"))
         charity = add_partner(conn, Partner(CHARITY, "Charity"))
         add_agreement(
@@ -81,7 +89,7 @@ def test_shared_events_reach_the_feed_and_the_inbox_topic_minimised(
         service_process("services.router", settings, tmp_path / "router.log"),
         service_process("services.relay", settings, tmp_path / "relay.log"),
     ):
-        produce(settings, [raised(1)])
+        publish(url, council, raised(1))
         page = wait_for(lambda: (got := feed(url, foodbank))["events"] and got, 60, "a share")
         [event] = page["events"]
         assert event["id"] == "raised-1"
@@ -90,8 +98,10 @@ def test_shared_events_reach_the_feed_and_the_inbox_topic_minimised(
         assert event["data"]["person_ref"] != "p-000001"
         assert feed(url, charity)["events"] == []  # no agreement, nothing shared
 
-        produce(settings, [raised(2)])
-        more = feed(url, foodbank, page["cursor"])
+        publish(url, council, raised(2))
+        more = wait_for(
+            lambda: (got := feed(url, foodbank, page["cursor"]))["events"] and got, 60, ""
+        )
         assert [e["id"] for e in more["events"]] == ["raised-2"]  # resumes: no gap, no repeat
         assert feed(url, foodbank, more["cursor"])["events"] == []
 

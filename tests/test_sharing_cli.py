@@ -13,6 +13,7 @@ import pytest
 from services.sharing.store import share_batch
 from tests.servers import run_tandem
 from tests.test_sharing_decide import COUNCIL, FOODBANK, MUTUAL_AID, RAISED, request_event
+from tests.test_sharing_store import accept
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 ADD = (
@@ -113,13 +114,16 @@ def test_audit_says_who_received_what_under_which_basis(tandem: Runner, database
     with psycopg.connect(database_url) as conn:
         share_batch(
             conn,
-            [
-                request_event("raised", "e-1", FOODBANK, 0),
-                request_event("raised", "e-2", FOODBANK, 1, request_id="req-2"),
-                request_event(
-                    "referred", "e-3", FOODBANK, 2, request_id="req-2", to_partner=MUTUAL_AID
-                ),
-            ],
+            accept(
+                conn,
+                [
+                    request_event("raised", "e-1", FOODBANK, 0),
+                    request_event("raised", "e-2", FOODBANK, 1, request_id="req-2"),
+                    request_event(
+                        "referred", "e-3", FOODBANK, 2, request_id="req-2", to_partner=MUTUAL_AID
+                    ),
+                ],
+            ),
         )
 
     entries = json.loads(ok(tandem("audit", "--partner", FOODBANK, "--format", "json")))

@@ -10,6 +10,7 @@ from typing import Any
 
 from schemas import event_to_obj, parse_event_obj
 from schemas.ids import ID_PATTERN
+from services.sharing.accepted import Accepted
 from services.sharing.agreements import Agreement, Terms
 from services.sharing.decide import Share, agreement_shares, decide
 from services.sharing.referrals import Referral
@@ -94,26 +95,35 @@ def agreement(
     return Agreement(agreement_id, terms, created_at, revoked_at)
 
 
+def in_order(*events: dict[str, Any], at: datetime = NOW) -> list[Accepted]:
+    """`events` as the store accepted them, at `at`, in this order."""
+    return [Accepted(event, at, (1, n)) for n, event in enumerate(events)]
+
+
+def accepted(event: dict[str, Any], at: datetime = NOW) -> Accepted:
+    return Accepted(event, at, (1, 0))
+
+
 def shared(shares: list[Share]) -> set[tuple[str, str]]:
     return {(s.recipient, s.event["id"]) for s in shares}
 
 
 def test_nothing_is_shared_without_an_agreement_or_referral() -> None:
     raised = request_event("raised", "e-1", FOODBANK, 0)
-    assert decide(raised, [], [], KEY, NOW) == []
-    assert decide(stock_event("s-1", FOODBANK), [], [], KEY, NOW) == []
+    assert decide(accepted(raised), [], [], KEY) == []
+    assert decide(accepted(stock_event("s-1", FOODBANK)), [], [], KEY) == []
 
 
 def test_an_agreement_covers_only_its_provider_and_types() -> None:
     council_raised = request_event("raised", "e-1", COUNCIL, 0)
     other_type = stock_event("s-1", FOODBANK)
-    assert decide(council_raised, [agreement()], [], KEY, NOW) == []
-    assert decide(other_type, [agreement()], [], KEY, NOW) == []
+    assert decide(accepted(council_raised), [agreement()], [], KEY) == []
+    assert decide(accepted(other_type), [agreement()], [], KEY) == []
 
 
 def test_the_recipient_gets_exactly_the_agreed_fields_and_the_envelope() -> None:
     raised = request_event("raised", "e-1", FOODBANK, 0)
-    (share,) = decide(raised, [agreement()], [raised], KEY, NOW)
+    (share,) = decide(accepted(raised), [agreement()], in_order(raised), KEY)
     assert share.recipient == COUNCIL and share.basis == "dsa-1"
     assert share.request_id == "req-1"
     assert share.event == {
@@ -130,33 +140,44 @@ def test_unknown_keys_never_leak() -> None:
         "phone": "020 7946 0000",
         "data": {**raised["data"], "address": "1 High St", "notes": "lives alone"},
     }
-    (share,) = decide(smuggled, [agreement(fields=("request_id", "need"))], [], KEY, NOW)
+    (share,) = decide(accepted(smuggled), [agreement(fields=("request_id", "need"))], [], KEY)
     assert share.event["data"] == {"request_id": "req-1", "need": "food"}
     assert "name" not in share.event and "phone" not in share.event
 
 
 def test_person_ref_goes_only_as_the_recipients_pseudonym() -> None:
     raised = request_event("raised", "e-1", FOODBANK, 0)
-    (plain,) = decide(raised, [agreement()], [], KEY, NOW)
+    (plain,) = decide(accepted(raised), [agreement()], [], KEY)
     assert "person_ref" not in plain.event["data"]
-    (pseudonymised,) = decide(raised, [agreement(pseudonymise=True)], [], KEY, NOW)
+    (pseudonymised,) = decide(accepted(raised), [agreement(pseudonymise=True)], [], KEY)
     person = pseudonymised.event["data"]["person_ref"]
     assert person != "kfb-p-4411" and re.fullmatch(ID_PATTERN, person)
 
 
-def test_revocation_stops_sharing_for_events_processed_after_it() -> None:
+def test_revocation_stops_sharing_for_events_accepted_after_it() -> None:
     revoked_at = NOW
     revoked = agreement(revoked_at=revoked_at)
     raised = request_event("raised", "e-1", FOODBANK, 0)
     before = revoked_at - timedelta(seconds=1)
-    assert shared(decide(raised, [revoked], [], KEY, before)) == {(COUNCIL, "e-1")}
-    assert decide(raised, [revoked], [], KEY, revoked_at) == []
-    assert decide(raised, [revoked], [], KEY, revoked_at + timedelta(days=1)) == []
+    assert shared(decide(accepted(raised, before), [revoked], [], KEY)) == {(COUNCIL, "e-1")}
+    assert decide(accepted(raised, revoked_at), [revoked], [], KEY) == []
+    assert decide(accepted(raised, revoked_at + timedelta(days=1)), [revoked], [], KEY) == []
 
 
-def test_an_agreement_not_yet_started_shares_nothing() -> None:
+def test_an_agreement_covers_only_events_accepted_once_it_is_made_and_started() -> None:
+    raised = request_event("raised", "e-1", FOODBANK, 0)
     later = agreement(created_at=NOW + timedelta(hours=1))
-    assert decide(request_event("raised", "e-1", FOODBANK, 0), [later], [], KEY, NOW) == []
+    assert decide(accepted(raised), [later], [], KEY) == []
+    assert shared(decide(accepted(raised, later.created_at), [later], [], KEY)) == {
+        (COUNCIL, "e-1")
+    }
+    # `starts` is a day in UK time: 2020-03-01 began at midnight GMT.
+    started = agreement(created_at=datetime(2020, 2, 1, tzinfo=UTC))
+    first_moment = datetime(2020, 3, 1, tzinfo=UTC)
+    assert (
+        decide(accepted(raised, first_moment - timedelta(microseconds=1)), [started], [], KEY) == []
+    )
+    assert len(decide(accepted(raised, first_moment), [started], [], KEY)) == 1
 
 
 def test_each_recipient_gets_the_event_once_under_the_lowest_agreement_id() -> None:
@@ -164,7 +185,7 @@ def test_each_recipient_gets_the_event_once_under_the_lowest_agreement_id() -> N
     narrow = agreement("dsa-a", fields=("request_id",))
     wide = agreement("dsa-b")
     other = agreement("dsa-c", to_partner=AGE_UK, fields=("request_id", "priority"))
-    shares = decide(raised, [wide, other, narrow], [], KEY, NOW)
+    shares = decide(accepted(raised), [wide, other, narrow], [], KEY)
     assert [(s.recipient, s.basis) for s in shares] == [(COUNCIL, "dsa-a"), (AGE_UK, "dsa-c")]
     assert shares[1].event["data"] == {"request_id": "req-1", "priority": "urgent"}
 
@@ -172,13 +193,15 @@ def test_each_recipient_gets_the_event_once_under_the_lowest_agreement_id() -> N
 def test_nothing_goes_back_to_its_publisher() -> None:
     referral = request_event("referred", "e-2", COUNCIL, 5, to_partner=COUNCIL)
     raised = request_event("raised", "e-1", COUNCIL, 0)
-    assert decide(referral, [], [raised], KEY, NOW) == []
+    *history, last = in_order(raised, referral)
+    assert decide(last, [], history, KEY) == []
 
 
 def test_a_referral_shares_the_lifecycle_with_every_field_and_a_pseudonym() -> None:
     raised = request_event("raised", "e-1", FOODBANK, 0)
     referral = request_event("referred", "e-2", FOODBANK, 5, to_partner=MUTUAL_AID)
-    shares = decide(referral, [], [raised], KEY, NOW)
+    *history, last = in_order(raised, referral)
+    shares = decide(last, [], history, KEY)
     assert shared(shares) == {(MUTUAL_AID, "e-1"), (MUTUAL_AID, "e-2")}
     basis = Referral(
         "/orgs/kingston-foodbank/crm", "e-2", FOODBANK, MUTUAL_AID, T0 + timedelta(minutes=5)
@@ -195,7 +218,8 @@ def test_a_referral_shares_the_lifecycle_with_every_field_and_a_pseudonym() -> N
 def test_a_referral_share_wins_over_an_agreement_share_of_the_same_event() -> None:
     raised = request_event("raised", "e-1", FOODBANK, 0)
     referral = request_event("referred", "e-2", FOODBANK, 5, to_partner=COUNCIL)
-    shares = decide(raised, [agreement()], [raised, referral], KEY, NOW)
+    lifecycle = in_order(raised, referral)
+    shares = decide(lifecycle[0], [agreement()], lifecycle, KEY)
     by_event = {s.event["id"]: s for s in shares}
     assert isinstance(by_event["e-1"].basis, Referral)
     assert by_event["e-1"].event["data"]["household_size"] == 3

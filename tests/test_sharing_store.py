@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
 import psycopg
 import pytest
 
-from services.sharing.agreements import Terms
+from schemas import parse_event_obj
+from services.gateway.event_store import StoredEvent, append_in
+from services.sharing.agreements import UK, Terms, start_of_day
 from services.sharing.audit import audit
 from services.sharing.store import (
     AgreementError,
     add_agreement,
     agreements,
-    agreements_in_force,
     read_inbox,
     revoke_agreement,
     share_batch,
@@ -56,6 +57,21 @@ def conn(database_url: str) -> Iterator[Conn]:
         )
         connection.commit()
         yield connection
+
+
+def accept(
+    conn: Conn, events: Sequence[dict[str, Any]], at: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Store `events` as the gateway does, accepted at `at` (now unless told), and return them:
+    the router shares only what the store accepted, judged by when."""
+    append_in(conn, [StoredEvent.of(parse_event_obj(event)) for event in events])
+    if at is not None:
+        conn.execute(
+            "UPDATE events SET received_at = %s WHERE (source, id) IN"
+            " (SELECT * FROM unnest(%s::text[], %s::text[]))",
+            (at, [e["source"] for e in events], [e["id"] for e in events]),
+        )
+    return list(events)
 
 
 def inbox_ids(conn: Conn, recipient: str) -> list[str]:
@@ -111,7 +127,7 @@ def test_shares_go_to_the_inbox_and_the_audit_once(conn: Conn) -> None:
     conn.commit()
     raised = request_event("raised", "e-1", FOODBANK, 0)
     batch = [raised, stock_event("s-1", FOODBANK), request_event("raised", "e-1", COUNCIL, 0)]
-    entries = share_batch(conn, batch)
+    entries = share_batch(conn, accept(conn, batch))
     conn.commit()
     (entry,) = entries
     assert entry.recipient == COUNCIL and entry.event["id"] == "e-1"
@@ -132,60 +148,133 @@ def test_shares_go_to_the_inbox_and_the_audit_once(conn: Conn) -> None:
 def test_pseudonyms_hold_across_batches_and_differ_between_recipients(conn: Conn) -> None:
     add_agreement(conn, TERMS)
     add_agreement(conn, replace(TERMS, to_partner=AGE_UK))
-    share_batch(conn, [request_event("raised", "e-1", FOODBANK, 0)])
-    share_batch(conn, [request_event("raised", "e-2", FOODBANK, 5, request_id="req-2")])
+    share_batch(conn, accept(conn, [request_event("raised", "e-1", FOODBANK, 0)]))
+    share_batch(conn, accept(conn, [request_event("raised", "e-2", FOODBANK, 5, request_id="r-2")]))
     conn.commit()
     council = {e.event["data"]["person_ref"] for e in read_inbox(conn, COUNCIL)}
     age_uk = {e.event["data"]["person_ref"] for e in read_inbox(conn, AGE_UK)}
     assert len(council) == 1 and len(age_uk) == 1 and council != age_uk
 
 
-def test_revocation_takes_effect_for_events_processed_after_it(conn: Conn) -> None:
+def test_an_agreement_covers_the_events_accepted_while_it_is_in_force(conn: Conn) -> None:
+    before = accept(conn, [request_event("raised", "e-1", FOODBANK, 0)])
+    conn.commit()
     made = add_agreement(conn, TERMS)
+    during = accept(conn, [request_event("raised", "e-2", FOODBANK, 1, request_id="r-2")])
+    conn.commit()
     revoked_at = revoke_agreement(conn, made.id).revoked_at
     assert revoked_at is not None
-    before, after = revoked_at - timedelta(milliseconds=1), revoked_at
-    assert [a.id for a in agreements_in_force(conn, before)] == [made.id]
-    assert agreements_in_force(conn, after) == []
-    assert share_batch(conn, [request_event("raised", "e-1", FOODBANK, 0)], at=after) == []
-    assert len(share_batch(conn, [request_event("raised", "e-2", FOODBANK, 1)], at=before)) == 1
-    assert share_batch(conn, [request_event("raised", "e-3", FOODBANK, 2)]) == []
+    after = accept(conn, [request_event("raised", "e-3", FOODBANK, 2, request_id="r-3")])
+    conn.commit()
+    # Processed only now, after the revocation: the one accepted while in force still goes.
+    assert [e.event["id"] for e in share_batch(conn, before + during + after)] == ["e-2"]
+    conn.commit()
+    # Read again from the start (a lost broker log, a new router): nothing changes.
+    assert share_batch(conn, before + during + after) == []
+    for event in before + during + after:
+        assert share_batch(conn, [event]) == []
+    assert inbox_ids(conn, COUNCIL) == ["e-2"]
+
+
+def test_an_agreement_added_later_is_not_applied_to_events_read_again(conn: Conn) -> None:
+    earlier = accept(
+        conn,
+        [request_event("raised", f"e-{n}", FOODBANK, n, request_id=f"r-{n}") for n in range(3)],
+    )
+    conn.commit()
+    assert share_batch(conn, earlier) == []
+    conn.commit()
+    add_agreement(conn, TERMS)
+    later = accept(conn, [request_event("raised", "e-9", FOODBANK, 9, request_id="r-9")])
+    conn.commit()
+    # The router reads everything again from offset 0, in one batch and then event by event.
+    assert [e.event["id"] for e in share_batch(conn, earlier + later)] == ["e-9"]
+    for event in earlier + later:
+        assert share_batch(conn, [event]) == []
+    conn.commit()
+    assert inbox_ids(conn, COUNCIL) == ["e-9"]
+
+
+def test_an_agreement_starts_on_its_day_in_uk_time_of_acceptance(conn: Conn) -> None:
+    starts = datetime.now(UK).date() + timedelta(days=2)
+    add_agreement(conn, replace(TERMS, starts=starts, review_by=starts + timedelta(days=90)))
+    conn.commit()
+    first_moment = start_of_day(starts)
+    assert first_moment.utcoffset() in (timedelta(0), timedelta(hours=1))
+    events = [request_event("raised", f"e-{n}", FOODBANK, n, request_id=f"r-{n}") for n in range(3)]
+    accept(conn, events[:1])  # now: scheduled
+    accept(conn, events[1:2], at=first_moment - timedelta(microseconds=1))
+    accept(conn, events[2:], at=first_moment)
+    assert [e.event["id"] for e in share_batch(conn, events)] == ["e-2"]
 
 
 def test_a_referral_shares_the_lifecycle_across_batches(conn: Conn) -> None:
+    def share(event: dict[str, Any]) -> list[str]:
+        return [e.event["id"] for e in share_batch(conn, accept(conn, [event]))]
+
     # Nothing is shared before the referral; the referral brings the raised along.
-    assert share_batch(conn, [request_event("raised", "e-1", FOODBANK, 0)]) == []
-    to_mutual_aid = request_event("referred", "e-2", FOODBANK, 5, to_partner=MUTUAL_AID)
-    assert [e.event["id"] for e in share_batch(conn, [to_mutual_aid])] == ["e-1", "e-2"]
-    share_batch(conn, [request_event("accepted", "e-3", MUTUAL_AID, 7)])
-    share_batch(conn, [request_event("triaged", "e-4", FOODBANK, 9, priority="high", need="food")])
+    assert share(request_event("raised", "e-1", FOODBANK, 0)) == []
+    assert share(request_event("referred", "e-2", FOODBANK, 5, to_partner=MUTUAL_AID)) == [
+        "e-1",
+        "e-2",
+    ]
+    share(request_event("accepted", "e-3", MUTUAL_AID, 7))
+    share(request_event("triaged", "e-4", FOODBANK, 9, priority="high", need="food"))
     assert inbox_ids(conn, MUTUAL_AID) == ["e-1", "e-2", "e-4"]
     (raised,) = [e for e in read_inbox(conn, MUTUAL_AID) if e.event["id"] == "e-1"]
     assert raised.event["data"]["household_size"] == 3
     assert raised.event["data"]["person_ref"].startswith("pp-")
 
     # Referred elsewhere: mutual-aid hears of it and of nothing after.
-    to_age_uk = request_event("referred", "e-5", FOODBANK, 20, to_partner=AGE_UK)
-    share_batch(conn, [to_age_uk])
-    share_batch(conn, [request_event("fulfilled", "e-6", AGE_UK, 40)])
+    share(request_event("referred", "e-5", FOODBANK, 20, to_partner=AGE_UK))
+    share(request_event("fulfilled", "e-6", AGE_UK, 40))
     assert inbox_ids(conn, MUTUAL_AID) == ["e-1", "e-2", "e-4", "e-5"]
     assert inbox_ids(conn, AGE_UK) == ["e-1", "e-2", "e-3", "e-4", "e-5"]
-    # Closed: a late event after the closing time goes to no one, one before it still does.
-    share_batch(
-        conn, [request_event("triaged", "e-7", FOODBANK, 50, priority="routine", need="food")]
-    )
-    share_batch(
-        conn, [request_event("triaged", "e-8", FOODBANK, 30, priority="urgent", need="food")]
-    )
-    assert inbox_ids(conn, AGE_UK) == ["e-1", "e-2", "e-3", "e-4", "e-5", "e-8"]
+    # Closed: what is accepted after the closing goes to no one, whatever its event time.
+    share(request_event("triaged", "e-7", FOODBANK, 50, priority="routine", need="food"))
+    share(request_event("triaged", "e-8", FOODBANK, 30, priority="urgent", need="food"))
+    assert inbox_ids(conn, AGE_UK) == ["e-1", "e-2", "e-3", "e-4", "e-5"]
     # The referral goes one way: age-uk's fulfilled reaches neither the foodbank nor mutual-aid.
     assert audit(conn, AGE_UK) == []
+
+
+def test_a_referral_shares_exactly_the_history_accepted_up_to_it(conn: Conn) -> None:
+    history = accept(
+        conn,
+        [
+            request_event("raised", "e-1", FOODBANK, 0),
+            request_event("triaged", "e-2", FOODBANK, 3, priority="high", need="food"),
+        ],
+    )
+    referral = accept(conn, [request_event("referred", "e-3", FOODBANK, 5, to_partner=MUTUAL_AID)])
+    conn.commit()
+    # A late event with an earlier event time, accepted after the referral: it goes as one of
+    # the request's events accepted while the referral stands.
+    late = accept(
+        conn, [request_event("triaged", "e-4", FOODBANK, 1, priority="urgent", need="food")]
+    )
+    cancelled = accept(conn, [request_event("cancelled", "e-5", FOODBANK, 9, reason="withdrawn")])
+    ignored = accept(
+        conn, [request_event("triaged", "e-6", FOODBANK, 7, priority="routine", need="food")]
+    )
+    conn.commit()
+    assert share_batch(conn, history) == []
+    assert [e.event["id"] for e in share_batch(conn, referral)] == ["e-1", "e-2", "e-3"]
+    share_batch(conn, late + cancelled + ignored)
+    conn.commit()
+    expected = ["e-1", "e-2", "e-3", "e-4", "e-5"]
+    assert inbox_ids(conn, MUTUAL_AID) == expected
+    # Read again from the start, in any batches: the same.
+    everything = history + referral + late + cancelled + ignored
+    for event in reversed(everything):
+        assert share_batch(conn, [event]) == []
+    assert inbox_ids(conn, MUTUAL_AID) == expected
 
 
 def test_a_referral_to_an_unregistered_partner_shares_nothing(conn: Conn) -> None:
     raised = request_event("raised", "e-1", FOODBANK, 0)
     referral = request_event("referred", "e-2", FOODBANK, 5, to_partner="not-a-partner")
-    assert share_batch(conn, [raised, referral]) == []
+    assert share_batch(conn, accept(conn, [raised, referral])) == []
     assert audit(conn, FOODBANK) == []
 
 
@@ -197,7 +286,9 @@ def test_the_audit_answers_for_every_share_and_its_basis(conn: Conn) -> None:
         request_event("referred", "e-4", FOODBANK, 2, request_id="req-2", to_partner=MUTUAL_AID),
         request_event("accepted", "e-5", MUTUAL_AID, 3, request_id="req-2"),
     ]
-    entries = share_batch(conn, first) + share_batch(conn, other_request)
+    entries = share_batch(conn, accept(conn, first)) + share_batch(
+        conn, accept(conn, other_request)
+    )
     conn.commit()
 
     shares = audit(conn, FOODBANK)
@@ -228,11 +319,11 @@ def test_the_feed_resumes_after_a_cursor(conn: Conn) -> None:
     events = [
         request_event("raised", f"e-{n}", FOODBANK, n, request_id=f"req-{n}") for n in range(5)
     ]
-    share_batch(conn, events[:3])
+    share_batch(conn, accept(conn, events[:3]))
     conn.commit()
     first = read_inbox(conn, COUNCIL, limit=2)
     assert [e.event["id"] for e in first] == ["e-0", "e-1"]
-    share_batch(conn, events[3:])
+    share_batch(conn, accept(conn, events[3:]))
     conn.commit()
     rest = read_inbox(conn, COUNCIL, after=first[-1].seq)
     assert [e.event["id"] for e in rest] == ["e-2", "e-3", "e-4"]

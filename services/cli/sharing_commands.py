@@ -99,7 +99,7 @@ def agreement_list(
 def agreement_revoke(
     agreement_id: Annotated[str, typer.Argument(metavar="ID", help="e.g. dsa-1f2e3d4c")],
 ) -> None:
-    """Revoke an agreement: events processed from now on are not shared under it."""
+    """Revoke an agreement: events accepted from now on are not shared under it."""
 
     from services.sharing.store import AgreementError, revoke_agreement
 

@@ -47,6 +47,7 @@ from services.gateway.publish_api import (
 from services.gateway.rate_limits import RateLimits, body_cost
 from services.gateway.refusals import Refused
 from services.partners import impersonation
+from services.person_refs import at_the_door, door_key_async
 from services.settings import Settings
 from services.verified_tokens import RevocationListener, VerifiedTokens
 
@@ -106,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reconnect_timeout=RECONNECT_SECONDS,
         )
         await pool.open(wait=True, timeout=30)
+        async with pool.connection() as conn:
+            app.state.door_key = await door_key_async(conn)
         app.state.pool = pool
         app.state.settings = settings
         verified = VerifiedTokens()
@@ -176,7 +179,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if wait := limits.take(partner_id, len(events)):
                 raise _over_rate_limit(partner_id, wait)
         try:
-            new = await store.append([StoredEvent.of(e) for e in events])
+            door: bytes = request.app.state.door_key
+            new = await store.append([StoredEvent.of(at_the_door(e, door)) for e in events])
         except Overloaded as exc:
             raise Refused(429, f"overloaded, retry later: {exc}") from None
         except StoreUnavailable:

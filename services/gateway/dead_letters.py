@@ -1,9 +1,12 @@
 """Dead letters: every refused request or message is kept with its reasons, for the partner to
-follow up (`GET /v1/refusals`, `tandem refusals`). The relay publishes them to `events.rejected`.
+follow up (`GET /v1/refusals`, `tandem refusals`), any `person_ref` in it redacted. The relay
+publishes them to `events.rejected`.
 
-Only the first 64 KiB of a refused body is kept, with the whole body's size and SHA-256: enough
-to see what went wrong and for the partner to match it to what it sent, and a partner sending
-refused megabytes cannot grow the table (and the topic) by more than that a refusal.
+Only the first 64 KiB of a refused body is kept, with the whole body's size and the SHA-256 of
+the body as kept whole (redacted): enough to see what went wrong and for the partner to match it
+to what it sent, and a partner sending refused megabytes cannot grow the table (and the topic)
+by more than that a refusal. The digest is of the redacted body, as one of the raw body would
+let anyone who reads dead letters find a redacted reference by trying every possible one.
 
 A partner's letters are inserted under a per-partner lock held until they commit, so they
 commit in `seq` order and a reader resuming after a `seq` never skips one committed late.
@@ -23,6 +26,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from schemas import Problem
+from services.person_refs import redacted
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +75,15 @@ class DeadLetter:
 
     def row(self) -> tuple[object, ...]:
         problems = orjson.dumps(problems_json(self.problems)).decode()
+        body = redacted(self.payload)
         return (
             self.channel,
             self.partner,
             self.status,
             problems,
-            self.payload[:KEPT_BYTES],
+            body[:KEPT_BYTES],
             len(self.payload),
-            hashlib.sha256(self.payload).digest(),
+            hashlib.sha256(body).digest(),
         )
 
 

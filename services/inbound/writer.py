@@ -16,6 +16,7 @@ from services.gateway.dead_letters import DeadLetter, record_all
 from services.gateway.event_store import StoredEvent, append_in
 from services.inbound.admission import InboundMessage, admit, unreadable
 from services.partners import TOKEN_LOOKUP_SQL, split_token, verified_partner
+from services.person_refs import at_the_door, door_key
 from services.token_failures import TokenFailures
 from services.verified_tokens import VerifiedTokens
 
@@ -26,6 +27,7 @@ class InboundWriter:
     def __init__(self) -> None:
         self.verified = VerifiedTokens()  # trusted while a RevocationListener beats for it
         self.failures = TokenFailures()
+        self.door_key: bytes | None = None
 
     def __call__(self, conn: Conn, records: list[ConsumerRecord]) -> None:  # type: ignore[type-arg]
         # Every outcome is remembered for the batch, failures too: a burst of messages with
@@ -55,7 +57,10 @@ class InboundWriter:
                 )
             else:
                 events.append(outcome)
-        new = append_in(conn, [StoredEvent.of(event) for event in events])
+        if self.door_key is None:
+            self.door_key = door_key(conn)
+        door = self.door_key
+        new = append_in(conn, [StoredEvent.of(at_the_door(event, door)) for event in events])
         record_all(conn, refused)
         log.info(
             "inbound batch written",

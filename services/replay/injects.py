@@ -39,6 +39,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas import ContractError, parse_event_obj
 from schemas.ids import ID_PATTERN
+from services.person_refs import door_pseudonym
+from services.sharing.minimise import PERSON_REF
 
 EXERCISE_SYSTEM = "exercise"
 
@@ -99,6 +101,32 @@ def load_injects(path: Path, incident: str) -> tuple[Inject, ...]:
     for inject in scenario.injects:
         check_effect(inject.id, inject.effect, incident)
     return scenario.injects
+
+
+def at_the_door(inject: Inject, key: bytes) -> Inject:
+    """`inject` as a run keeps it: the person_ref of each event it adds replaced by the door
+    pseudonym of its partner, as if that partner had published it (services/person_refs.py)."""
+    events = tuple(
+        template.model_copy(
+            update={
+                "data": {
+                    **template.data,
+                    PERSON_REF: inject_person_ref(key, template.partner, person_ref),
+                }
+            }
+        )
+        if isinstance(person_ref := template.data.get(PERSON_REF), str)
+        else template
+        for template in inject.events
+    )
+    return inject.model_copy(update={"events": events})
+
+
+def inject_person_ref(key: bytes, partner: str, person_ref: str) -> str:
+    """The door pseudonym of a person_ref an inject writes; a "{n}" in it stays at the end, so
+    the copies of a repeated event are still different people."""
+    pseudonym = door_pseudonym(key, partner, person_ref)
+    return pseudonym + "-{n}" if "{n}" in person_ref else pseudonym
 
 
 def check_effect(inject_id: str, effect: Effect, incident: str) -> None:

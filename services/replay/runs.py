@@ -16,8 +16,9 @@ import orjson
 import psycopg
 from psycopg.rows import class_row, dict_row
 
+from services.person_refs import door_key
 from services.replay.clock import ACTIVE, Control, Segment, State
-from services.replay.injects import Effect, Inject
+from services.replay.injects import Effect, Inject, at_the_door
 
 Conn = psycopg.Connection[Any]
 CHANNEL = "tandem_exercise"
@@ -211,7 +212,9 @@ def _append(
 
 
 def add_inject(conn: Conn, run: str, inject: Inject, *, ad_hoc: bool) -> None:
-    """An ad-hoc inject is put to the players as it is made: that is its `fired_at`."""
+    """An ad-hoc inject is put to the players as it is made: that is its `fired_at`. A
+    person_ref it writes is kept, and sent, only as its door pseudonym."""
+    inject = at_the_door(inject, door_key(conn))
     conn.execute(
         "INSERT INTO exercise_injects (run, inject_id, scenario_time, synopsis, target_partner,"
         " expected_action, effect, ad_hoc, fired_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"

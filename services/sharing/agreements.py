@@ -1,8 +1,9 @@
 """Data-sharing agreements: who shares which events' fields with whom, why, and until when.
 
-An agreement is never edited. It is in force from the start of its `starts` day (UK time) until
-it is revoked; its review date does not end it (the review is a prompt to the partners, shown
-in `tandem agreement list`), revocation does, at once.
+An agreement is never edited. It is in force from the start of its `starts` day (UK time), or
+from when it was made if later, until it is revoked; its review date does not end it (the
+review is a prompt to the partners, shown in `tandem agreement list`), revocation does, at
+once. It covers the events accepted while it is in force (`decide`).
 """
 
 from __future__ import annotations

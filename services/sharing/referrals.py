@@ -1,13 +1,19 @@
 """Who a request stands referred to, and which of its events that entitles them to.
 
-The rule. A request's lifecycle events are read in event-time order (ties in lifecycle order,
-then by source and id), whatever order they arrived in. A referral (`referred`, `to_partner` Q)
-counts when made by a partner holding the request: one that raised it, or the partner it stands
-referred to then. From that referral the request stands referred to Q until it is referred to
-someone else or closed (`fulfilled`, `cancelled`). While it stands, Q receives the request's
-whole lifecycle up to then — the `raised` and `triaged` details it needs to act, earlier
-referrals and answers — and every event after, up to and including the one that ends the
-referral (so Q learns it can stop), and nothing later. A partner never receives its own events.
+The rule. A request's lifecycle events are read in the order the event store accepted them
+(`Accepted.order`), whatever their event times: what a referral shares is then decided by what
+had been accepted, and the same whenever and however often the events are read. A referral
+(`referred`, `to_partner` Q) counts when made by a partner holding the request then: one that
+had raised it, or the partner it stood referred to. From that referral the request stands referred
+to Q until it is referred to someone else or closed (`fulfilled`, `cancelled`). While it
+stands, Q receives the request's whole lifecycle as accepted up to then — the `raised` and
+`triaged` details it needs to act, earlier referrals and answers — and every event accepted
+after, up to and including the one that ends the referral (so Q learns it can stop), and
+nothing accepted later. A partner never receives its own events.
+
+Because a consumer always has a prefix of that order, the entitlements of what it has are
+among those of everything: deciding again after reading more only ever adds the shares the
+new events bring.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from services.sharing.accepted import Accepted
 
 RAISED = "resilience.request.raised.v1"
 REFERRED = "resilience.request.referred.v1"
@@ -69,13 +77,13 @@ def request_of(event: Mapping[str, Any]) -> tuple[str, str] | None:
     return str(event["incident"]), str(event["data"]["request_id"])
 
 
-def referral_standing(lifecycle: Iterable[Mapping[str, Any]]) -> Referral | None:
+def referral_standing(lifecycle: Iterable[Accepted]) -> Referral | None:
     """Who the request stands referred to after all these events; None if no one."""
     _, standing = _periods(_ordered(lifecycle))
     return standing
 
 
-def entitlements(lifecycle: Iterable[Mapping[str, Any]]) -> list[Entitlement]:
+def entitlements(lifecycle: Iterable[Accepted]) -> list[Entitlement]:
     """Every (recipient, event) the request's referrals entitle, each once (under the first
     referral that does), in lifecycle order."""
     ordered = _ordered(lifecycle)
@@ -97,11 +105,15 @@ def _periods(
 ) -> tuple[list[tuple[Referral, int]], Referral | None]:
     """The referrals that ended, each with the index of the event that ended it, and the one
     still standing."""
-    raisers = {e["partner"] for e in ordered if e["type"] == RAISED}
+    # Who holds the request at a referral depends only on what was accepted before it, so
+    # what a prefix of the lifecycle entitles, the whole of it entitles too.
+    raisers: set[str] = set()
     ended: list[tuple[Referral, int]] = []
     standing: Referral | None = None
     for index, event in enumerate(ordered):
-        if event["type"] == REFERRED:
+        if event["type"] == RAISED:
+            raisers.add(event["partner"])
+        elif event["type"] == REFERRED:
             holders = raisers | ({standing.to} if standing else set())
             to = event["data"]["to_partner"]
             if event["partner"] not in holders or (standing and standing.to == to):
@@ -115,9 +127,9 @@ def _periods(
     return ended, standing
 
 
-def _ordered(lifecycle: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    unique = {(e["source"], e["id"]): e for e in lifecycle}
-    return sorted(unique.values(), key=lambda e: (_time(e), STEP[e["type"]], e["source"], e["id"]))
+def _ordered(lifecycle: Iterable[Accepted]) -> list[Mapping[str, Any]]:
+    unique = {(a.event["source"], a.event["id"]): a for a in lifecycle}
+    return [a.event for a in sorted(unique.values(), key=lambda a: a.order)]
 
 
 def _time(event: Mapping[str, Any]) -> datetime:

@@ -7,6 +7,7 @@ caller's transaction, so a consumer records its position with what it shared.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,9 +18,12 @@ import orjson
 import psycopg
 from psycopg.types.json import Jsonb
 
+from services.sharing.accepted import Accepted
 from services.sharing.agreements import Agreement, Terms, problems_with
 from services.sharing.decide import Share, decide
 from services.sharing.referrals import request_of
+
+log = logging.getLogger(__name__)
 
 Conn = psycopg.Connection[Any]
 Event = bytes | str | Mapping[str, Any]
@@ -72,15 +76,6 @@ def agreements(conn: Conn) -> list[Agreement]:
     """Every agreement ever made, revoked ones too, oldest first."""
     rows = conn.execute(AGREEMENTS_SQL + " ORDER BY a.created_at, a.id").fetchall()
     return [_agreement(row) for row in rows]
-
-
-def agreements_in_force(conn: Conn, at: datetime) -> list[Agreement]:
-    rows = conn.execute(
-        AGREEMENTS_SQL + " WHERE a.created_at <= %(at)s"
-        " AND (r.revoked_at IS NULL OR r.revoked_at > %(at)s) ORDER BY a.id",
-        {"at": at},
-    ).fetchall()
-    return [a for a in map(_agreement, rows) if a.in_force(at)]
 
 
 def add_agreement(conn: Conn, terms: Terms) -> Agreement:
@@ -138,7 +133,7 @@ def _one_agreement(conn: Conn, agreement_id: str) -> Agreement:
 
 
 def revoke_agreement(conn: Conn, agreement_id: str) -> Agreement:
-    """Revoke an agreement now: events processed from now on are not shared under it."""
+    """Revoke an agreement now: events accepted from now on are not shared under it."""
     with conn.transaction():
         revoked = conn.execute(
             "INSERT INTO sharing_agreement_revocations (agreement_id)"
@@ -167,19 +162,44 @@ def record_lifecycle(conn: Conn, events: Iterable[Mapping[str, Any]]) -> None:
         )
 
 
-def lifecycles(conn: Conn, requests: Iterable[Request]) -> dict[Request, list[dict[str, Any]]]:
-    """The recorded lifecycle events of each (incident, request_id)."""
+LIFECYCLES_SQL = """
+SELECT s.incident, s.request_id, s.event, e.received_at, e.tx::text, e.seq
+FROM sharing_request_events s JOIN events e USING (source, id)
+WHERE (s.incident, s.request_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
+"""
+
+
+def lifecycles(conn: Conn, requests: Iterable[Request]) -> dict[Request, list[Accepted]]:
+    """The recorded lifecycle events of each (incident, request_id), as the store accepted them."""
     wanted = sorted(set(requests))
-    found: dict[Request, list[dict[str, Any]]] = {request: [] for request in wanted}
+    found: dict[Request, list[Accepted]] = {request: [] for request in wanted}
     if wanted:
-        rows = conn.execute(
-            "SELECT incident, request_id, event FROM sharing_request_events"
-            " WHERE (incident, request_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
-            ([i for i, _ in wanted], [r for _, r in wanted]),
-        )
-        for incident, request_id, event in rows:
-            found[incident, request_id].append(event)
+        rows = conn.execute(LIFECYCLES_SQL, ([i for i, _ in wanted], [r for _, r in wanted]))
+        for incident, request_id, event, at, tx, seq in rows:
+            found[incident, request_id].append(Accepted(event, at, (int(tx), seq)))
     return found
+
+
+ACCEPTED_SQL = """
+SELECT k.ord, e.received_at, e.tx::text, e.seq
+FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS k(source, id, ord)
+JOIN events e USING (source, id)
+"""
+
+
+def acceptances(conn: Conn, events: list[dict[str, Any]]) -> list[Accepted]:
+    """`events` as the event store accepted them, in the same order. One the store does not
+    hold cannot be judged, so it is left out (and logged): only the relay publishes to
+    `events.accepted`, from the store, so it means a topic that belongs to another database."""
+    rows = conn.execute(ACCEPTED_SQL, ([e["source"] for e in events], [e["id"] for e in events]))
+    found = {int(ord_): (at, (int(tx), seq)) for ord_, at, tx, seq in rows}
+    for ord_, event in enumerate(events, start=1):
+        if ord_ not in found:
+            log.warning(
+                "event not in the event store: not shared",
+                extra={"source": event["source"], "event_id": event["id"]},
+            )
+    return [Accepted(e, *found[o]) for o, e in enumerate(events, start=1) if o in found]
 
 
 RECORD_SQL = """
@@ -242,33 +262,27 @@ def _share_row(ord_: int, share: Share) -> dict[str, Any]:
     }
 
 
-def share_batch(
-    conn: Conn, events: Iterable[Event], at: datetime | None = None
-) -> list[InboxEntry]:
+def share_batch(conn: Conn, events: Iterable[Event]) -> list[InboxEntry]:
     """Decide and record the shares of a batch of accepted events, in the caller's
     transaction; return the inbox entries added (what to publish to `partner.{id}.inbox`).
-    `at`, the processing time agreements are judged at, is the database's clock by default.
-    Processing the same events again adds nothing."""
-    batch = [_decoded(event) for event in events]
-    if at is None:
-        row = conn.execute("SELECT clock_timestamp()").fetchone()
-        assert row is not None
-        at = row[0]
+    Each event is judged as the store accepted it (when, and after what), so processing the
+    same events again, in any batches, adds nothing."""
+    batch = acceptances(conn, [_decoded(event) for event in events])
     key = sharing_key(conn)
-    in_force = agreements_in_force(conn, at)
-    record_lifecycle(conn, batch)
-    known = lifecycles(conn, (r for e in batch if (r := request_of(e)) is not None))
+    every_agreement = agreements(conn)
+    record_lifecycle(conn, (accepted.event for accepted in batch))
+    known = lifecycles(conn, (r for a in batch if (r := request_of(a.event)) is not None))
     shares = [
         share
-        for event in batch
-        for share in decide(event, in_force, _lifecycle_of(event, known), key, at)
+        for accepted in batch
+        for share in decide(accepted, every_agreement, _lifecycle_of(accepted.event, known), key)
     ]
-    return record_shares(conn, shares, at)
+    row = conn.execute("SELECT clock_timestamp()").fetchone()
+    assert row is not None
+    return record_shares(conn, shares, row[0])
 
 
-def _lifecycle_of(
-    event: Mapping[str, Any], known: dict[Request, list[dict[str, Any]]]
-) -> list[dict[str, Any]]:
+def _lifecycle_of(event: Mapping[str, Any], known: dict[Request, list[Accepted]]) -> list[Accepted]:
     request = request_of(event)
     return [] if request is None else known[request]
 
