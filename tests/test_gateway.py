@@ -165,6 +165,8 @@ def test_a_partner_over_its_rate_limit_gets_429_with_retry_after_others_do_not(
             **sample_event(9),
             "partner": "rbk-council",
             "source": "/orgs/rbk-council/stock-sheet",
+            "subject": "council-hub",  # its own hub: hub-0 is the foodbank's
+            "data": {**sample_event(9)["data"], "hub_id": "council-hub"},  # type: ignore[dict-item]
         }
         assert gateway.post([council_event], token=gateway.other_token).status_code == 202
         assert gateway.stored_ids() == ["e-0", "e-1", "e-2", "e-9"]

@@ -33,6 +33,7 @@ from services.gateway.body import decode_events
 from services.gateway.dead_letters import DeadLetter
 from services.gateway.event_store import (
     EventStore,
+    NotAuthorised,
     Overloaded,
     StoredEvent,
     StoreUnavailable,
@@ -56,6 +57,10 @@ log = logging.getLogger(__name__)
 POOL_WAIT_SECONDS = 2.0
 """Longest a request waits for a database connection before its 503: connections are only
 scarce when PostgreSQL is gone, and then a quick answer is worth more than a long wait."""
+UNAUTHORISED = {
+    403: "events about what is not this partner's to speak for; nothing was accepted",
+    409: "a request another partner raised first; nothing was accepted",
+}
 RECONNECT_SECONDS = 5.0
 """psycopg_pool doubles the pause between reconnection attempts until it gives up, so a long
 outage would leave minutes between attempts after PostgreSQL is back. Giving up early keeps the
@@ -185,6 +190,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise Refused(429, f"overloaded, retry later: {exc}") from None
         except StoreUnavailable:
             raise Refused(503, "the event store is unavailable; nothing was accepted") from None
+        except NotAuthorised as exc:
+            refused = Refused(
+                exc.refusal.status, UNAUTHORISED[exc.refusal.status], exc.refusal.problems
+            )
+            await _keep(request, partner_id, refused, raw)
+            raise refused from None
         finally:
             metrics.STORE_WAITING.set(store.waiting_events)
         metrics.EVENTS_ACCEPTED.labels(partner_id).inc(new)

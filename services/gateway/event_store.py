@@ -3,7 +3,9 @@
 Requests that arrive while a transaction is committing wait and are written together in the
 next one, so a burst of single-event requests costs a few commits rather than one each. Each
 request learns how many of its events were new; duplicates of stored events are not written
-again (the store's key is (source, id)).
+again (the store's key is (source, id)). Each request is judged on its own against who may say
+what (services/authority) in that same transaction: a refused one is left out, the others are
+stored.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from schemas import Event, event_to_json
+from services.authority.rules import Act, Refusal, act_of
+from services.authority.store import judge_in, judge_in_async
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,7 @@ class StoredEvent:
     subject: str
     time: datetime
     body: str
+    act: Act
 
     @classmethod
     def of(cls, event: Event) -> StoredEvent:
@@ -59,6 +64,7 @@ class StoredEvent:
             subject=event.subject,
             time=event.time,
             body=event_to_json(event).decode(),
+            act=act_of(event),
         )
 
     @property
@@ -85,6 +91,15 @@ class Overloaded(Exception):
 
 class StoreUnavailable(Exception):
     """The store could not make the events durable: nothing of the request was accepted."""
+
+
+class NotAuthorised(Exception):
+    """The request says what its partner may not say (services/authority): nothing of it
+    was accepted."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.problems)
+        self.refusal = refusal
 
 
 @dataclass
@@ -125,36 +140,71 @@ class EventStore:
         while self._queue:
             batch, self._queue = self._queue, []
             try:
-                inserted = await self._insert(batch)
+                verdicts, inserted = await self._insert(batch)
             except Exception as exc:
                 log.error("event store write failed", extra={"error": repr(exc)})
                 for pending in _awaited(batch):
                     pending.done.set_exception(StoreUnavailable(str(exc)))
             else:
-                for pending in _awaited(batch):
-                    pending.done.set_result(_claim(pending.events, inserted))
+                for pending, verdict in zip(batch, verdicts, strict=True):
+                    if pending.done.done():
+                        continue
+                    if verdict is None:
+                        pending.done.set_result(_claim(pending.events, inserted))
+                    else:
+                        pending.done.set_exception(NotAuthorised(verdict))
             finally:
                 self._waiting_events -= sum(len(p.events) for p in batch)
 
-    async def _insert(self, batch: list[_Pending]) -> set[tuple[str, str]]:
+    async def _insert(
+        self, batch: list[_Pending]
+    ) -> tuple[list[Refusal | None], set[tuple[str, str]]]:
+        """Each request's verdict, and the keys stored new."""
         async with self.pool.connection() as conn, conn.transaction():
+            units = [[event.act for event in pending.events] for pending in batch]
+            verdicts = await judge_in_async(conn, units)
+            accepted = _accepted(batch, verdicts)
+            if not accepted:
+                return verdicts, set()
             cursor = conn.cursor()
             async with cursor.copy(COPY_SQL) as copy:
-                for event in _unique(e for pending in batch for e in pending.events):
+                for event in _unique(accepted):
                     await copy.write_row(event.row())
             await cursor.execute(INSERT_SQL)
-            return {(str(s), str(i)) for s, i in await cursor.fetchall()}
+            return verdicts, {(str(s), str(i)) for s, i in await cursor.fetchall()}
 
 
-def append_in(conn: psycopg.Connection[tuple[object, ...]], events: list[StoredEvent]) -> int:
-    """Store `events` within the caller's transaction; return how many were new."""
+@dataclass(frozen=True)
+class Appended:
+    new: int
+    verdicts: list[Refusal | None]  # one per unit: None when it was stored
+
+
+def append_in(
+    conn: psycopg.Connection[tuple[object, ...]], units: list[list[StoredEvent]]
+) -> Appended:
+    """Judge each unit of events (a Kafka message) in turn and store those that may be, within
+    the caller's transaction; say how many events were new, and why each refused unit was."""
+    verdicts = judge_in(conn, [[event.act for event in unit] for unit in units])
+    accepted = [e for unit, v in zip(units, verdicts, strict=True) if v is None for e in unit]
+    if not accepted:
+        return Appended(0, verdicts)
     conn.execute(STAGING_SQL)
     with conn.cursor() as cursor:
         with cursor.copy(COPY_SQL) as copy:
-            for event in _unique(events):
+            for event in _unique(accepted):
                 copy.write_row(event.row())
         cursor.execute(INSERT_SQL)
-        return len(cursor.fetchall())
+        return Appended(len(cursor.fetchall()), verdicts)
+
+
+def _accepted(batch: list[_Pending], verdicts: list[Refusal | None]) -> list[StoredEvent]:
+    return [
+        event
+        for pending, verdict in zip(batch, verdicts, strict=True)
+        if verdict is None
+        for event in pending.events
+    ]
 
 
 def _awaited(batch: list[_Pending]) -> list[_Pending]:

@@ -56,8 +56,13 @@ RETRY_AFTER = {
 }
 REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": Unauthorised, "description": "no valid partner token"},
-    403: {"model": Refusal, "description": "an event's `partner` is not the token's partner"},
+    403: {
+        "model": Refusal,
+        "description": "an event's `partner` is not the token's partner, or an event is about"
+        " a request, hub, volunteer or deployment the partner neither owns nor is involved in",
+    },
     408: {"model": Refusal, "description": "the body did not arrive in time"},
+    409: {"model": Refusal, "description": "`raised` for a request another partner raised"},
     413: {"model": Refusal, "description": "body over the size limit, or too many events"},
     415: {"model": Refusal, "description": "unsupported media type"},
     422: {"model": Refusal, "description": "events that break the contract"},

@@ -45,29 +45,30 @@ def admit(message: InboundMessage, partner_for: PartnerFor) -> Event | DeadLette
     partner = partner_for(token) if token else None
     if partner is None:
         reason = "header must carry a valid partner token: Bearer <token>"
-        return _refused(None, 401, payload, [Problem(None, None, AUTHORIZATION, reason)])
+        return dead_letter(None, 401, payload, [Problem(None, None, AUTHORIZATION, reason)])
     try:
         event = decode_event(headers, message.value, message.key)
     except ContractError as exc:
-        return _refused(partner, 422, payload, exc.problems)
+        return dead_letter(partner, 422, payload, exc.problems)
     except UnsupportedMediaType as exc:
-        return _refused(partner, 415, payload, [Problem(None, None, "content-type", str(exc))])
+        return dead_letter(partner, 415, payload, [Problem(None, None, "content-type", str(exc))])
     problem = impersonation(event, partner)
     if problem is not None:
-        return _refused(partner, 403, payload, [problem])
+        return dead_letter(partner, 403, payload, [problem])
     return event
 
 
-def _refused(
-    partner: str | None, status: int, payload: bytes, problems: Sequence[Problem]
+def dead_letter(
+    partner: str | None, status: int, payload: bytes | None, problems: Sequence[Problem]
 ) -> DeadLetter:
-    return DeadLetter(CHANNEL, partner, status, problems, payload)
+    """A message refused, kept with why."""
+    return DeadLetter(CHANNEL, partner, status, problems, payload or b"")
 
 
 def unreadable(partition: int, offset: int, reason: str) -> DeadLetter:
     """The dead letter of a record the Kafka client could not even read (a header name that is
     not UTF-8, say): nothing of it is known but where it was."""
     where = f"record at partition {partition}, offset {offset}"
-    return _refused(
+    return dead_letter(
         None, 400, b"", [Problem(None, None, "", f"{where} could not be read: {reason}")]
     )

@@ -14,7 +14,7 @@ from schemas.wire import dropped_by_id
 from services.consumer_offsets import Conn
 from services.gateway.dead_letters import DeadLetter, record_all
 from services.gateway.event_store import StoredEvent, append_in
-from services.inbound.admission import InboundMessage, admit, unreadable
+from services.inbound.admission import InboundMessage, admit, dead_letter, unreadable
 from services.partners import TOKEN_LOOKUP_SQL, split_token, verified_partner
 from services.person_refs import at_the_door, door_key
 from services.token_failures import TokenFailures
@@ -39,33 +39,35 @@ class InboundWriter:
                 checked[token] = self._verified(conn, token)
             return checked[token]
 
-        events: list[Event] = []
+        admitted: list[tuple[ConsumerRecord, Event]] = []  # type: ignore[type-arg]
         refused: list[DeadLetter] = []
         for record in records:
             outcome = admit(InboundMessage(record.headers, record.value, record.key), partner_for)
             if isinstance(outcome, DeadLetter):
-                refused.append(outcome)
-                log.warning(
-                    "message refused",
-                    extra={
-                        "partition": record.partition,
-                        "offset": record.offset,
-                        "partner": outcome.partner,
-                        "status": outcome.status,
-                        "fields": sorted({p.field for p in outcome.problems}),
-                    },
-                )
+                refused.append(_logged(record, outcome))
             else:
-                events.append(outcome)
+                admitted.append((record, outcome))
         if self.door_key is None:
             self.door_key = door_key(conn)
         door = self.door_key
-        new = append_in(conn, [StoredEvent.of(at_the_door(event, door)) for event in events])
+        # One message is one unit of the judgement of who may say what.
+        units = [[StoredEvent.of(at_the_door(event, door))] for _, event in admitted]
+        appended = append_in(conn, units)
+        for (record, event), verdict in zip(admitted, appended.verdicts, strict=True):
+            if verdict is not None:
+                letter = dead_letter(event.partner, verdict.status, record.value, verdict.problems)
+                refused.append(_logged(record, letter))
         record_all(conn, refused)
+        kept = sum(verdict is None for verdict in appended.verdicts)
         log.info(
             "inbound batch written",
-            extra={"accepted": new, "duplicates": len(events) - new, "refused": len(refused)},
+            extra={
+                "accepted": appended.new,
+                "duplicates": kept - appended.new,
+                "refused": len(refused),
+            },
         )
+        events = [event for (_, event), v in zip(admitted, appended.verdicts) if v is None]
         dropped = dropped_by_id(events)
         if dropped:
             # A producer on Kafka gets no answer, so this is where it can learn what was cut:
@@ -93,6 +95,20 @@ class InboundWriter:
             self.failures.succeeded(token_id)
             self.verified.remember(token, partner, generation)
         return partner
+
+
+def _logged(record: ConsumerRecord, letter: DeadLetter) -> DeadLetter:  # type: ignore[type-arg]
+    log.warning(
+        "message refused",
+        extra={
+            "partition": record.partition,
+            "offset": record.offset,
+            "partner": letter.partner,
+            "status": letter.status,
+            "fields": sorted({p.field for p in letter.problems}),
+        },
+    )
+    return letter
 
 
 def record_unreadable(conn: Conn, partition: int, offset: int, reason: str) -> None:

@@ -1,0 +1,250 @@
+"""The rule "Authority: who may say what", as plain functions over plain data.
+
+An event claims the entities it is about: its request, its hub (with the hub's stock), its
+volunteer, its deployment (a `deployed` claims the volunteer it sends too), or the incident
+itself (`declared`, `stood_down`). Each entity has an owner per incident: the partner whose
+event about it was accepted first. A request also has the partners involved in it, each named
+by a `referred` of its owner or of a partner already involved; involvement only grows. An event
+is refused if its partner is not the owner of every entity it claims — or, for a request other
+than by `raised`, not involved in it either. Another partner's `raised` for a request that
+exists is a conflict (409), every other refusal is 403.
+
+A partner's capacity claims nothing: its subject must be the publishing partner, which must be
+the token's, so it is always the partner's own.
+
+The judgement sees what was accepted before (`Roles`) plus the other events of the same unit
+(one HTTP request, one Kafka message): an entity no one owns yet belongs to the unit's first
+event about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from schemas import Event, Problem
+from schemas.hubs import HubEnvelope
+from schemas.incidents import IncidentEnvelope
+from schemas.requests import RequestEnvelope, RequestRaisedEvent, RequestReferredEvent
+from schemas.volunteers import DeploymentEnvelope, VolunteerDeployedEvent, VolunteerEnvelope
+
+Kind = Literal["request", "hub", "volunteer", "deployment", "incident"]
+Key = tuple[str, str]  # (source, id)
+Owned = tuple[str, Kind, str]  # (incident, kind, entity)
+Involved = tuple[str, str, str]  # (incident, request_id, partner)
+
+CONFLICT = 409
+FORBIDDEN = 403
+THE_INCIDENT = ""
+"""The entity an incident's own events claim: the incident itself (the event's scope)."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    kind: Kind
+    entity: str
+    field: str  # where the event names it, for the partner to see
+
+
+@dataclass(frozen=True)
+class Act:
+    """An event as the judgement sees it."""
+
+    key: Key
+    partner: str
+    incident: str
+    raises: bool  # a `raised`: a conflict, not a lack of rights, when the request is another's
+    claims: tuple[Claim, ...]
+    refers_to: str | None  # the partner a `referred` names
+
+    @property
+    def id(self) -> str:
+        return self.key[1]
+
+
+def act_of(event: Event) -> Act:
+    return Act(
+        key=(event.source, event.id),
+        partner=event.partner,
+        incident=event.incident,
+        raises=isinstance(event, RequestRaisedEvent),
+        claims=claims_of(event),
+        refers_to=event.data.to_partner if isinstance(event, RequestReferredEvent) else None,
+    )
+
+
+def claims_of(event: Event) -> tuple[Claim, ...]:
+    if isinstance(event, RequestEnvelope):
+        return (Claim("request", event.data.request_id, "subject"),)
+    if isinstance(event, HubEnvelope):
+        return (Claim("hub", event.data.hub_id, "subject"),)
+    if isinstance(event, VolunteerDeployedEvent):
+        return (
+            Claim("deployment", event.data.deployment_id, "data.deployment_id"),
+            Claim("volunteer", event.data.volunteer_id, "data.volunteer_id"),
+        )
+    if isinstance(event, DeploymentEnvelope):
+        return (Claim("deployment", event.data.deployment_id, "subject"),)
+    if isinstance(event, VolunteerEnvelope):
+        return (Claim("volunteer", event.data.volunteer_id, "subject"),)
+    if isinstance(event, IncidentEnvelope):
+        return (Claim("incident", THE_INCIDENT, "subject"),)
+    return ()
+
+
+@dataclass
+class Roles:
+    """Owners and involvement as accepted so far, for the entities a judgement looks at; what
+    it adds (`new_owners`, `new_involved`) is what the store must write."""
+
+    owners: dict[Owned, str] = field(default_factory=dict)
+    involved: set[Involved] = field(default_factory=set)
+    new_owners: dict[Owned, str] = field(default_factory=dict)
+    new_involved: set[Involved] = field(default_factory=set)
+
+    @classmethod
+    def known(cls, rows: Iterable[tuple[str, Kind, str, bool, str, bool]]) -> Roles:
+        """From rows (incident, kind, entity, replayed, partner, involved). In an exercise run
+        the run's own roles come with those of the incident it replays (`replayed`); an owner
+        the run itself recorded stands, as it was only recorded when the history had none."""
+        roles = cls()
+        replayed_first = sorted(rows, key=lambda row: not row[3])
+        for incident, kind, entity, _, partner, involved in replayed_first:
+            if involved:
+                roles.involved.add((incident, entity, partner))
+            else:
+                roles.owners[incident, kind, entity] = partner
+        return roles
+
+    def learn(self, acts: Iterable[Act]) -> None:
+        """Record what accepted acts establish."""
+        for act in acts:
+            for claim in act.claims:
+                owned: Owned = (act.incident, claim.kind, claim.entity)
+                if owned not in self.owners:
+                    self.owners[owned] = self.new_owners[owned] = act.partner
+            if act.refers_to is not None:
+                (claim,) = act.claims
+                involved = (act.incident, claim.entity, act.refers_to)
+                if involved not in self.involved:
+                    self.involved.add(involved)
+                    self.new_involved.add(involved)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    problems: list[Problem]
+
+
+def judge(unit: Sequence[Act], roles: Roles, seen: Collection[Key] = ()) -> Refusal | None:
+    """Why the unit may not be stored, or None. Acts whose key is in `seen` are duplicates of
+    stored events: never stored again, so not judged."""
+    acts = [(index, act) for index, act in enumerate(unit) if act.key not in seen]
+    owners = _owners_with(roles, (act for _, act in acts))
+    involved = _involved_with(roles, owners, (act for _, act in acts))
+    problems: list[Problem] = []
+    conflicts = 0
+    for index, act in acts:
+        for claim in act.claims:
+            reason = _lacks(act, claim, owners, involved)
+            if reason is not None:
+                where = index if len(unit) > 1 else None
+                problems.append(Problem(where, act.id, claim.field, reason))
+                conflicts += act.raises
+    if not problems:
+        return None
+    return Refusal(CONFLICT if conflicts == len(problems) else FORBIDDEN, problems)
+
+
+def admit(
+    units: Sequence[Sequence[Act]], roles: Roles, stored: Collection[Key]
+) -> list[Refusal | None]:
+    """Judge units in turn, each seeing what those before it established (the events of one
+    group commit, or of one batch of Kafka messages); `roles` learns what the accepted ones
+    establish. `stored`: keys already in the store."""
+    seen = set(stored)
+    verdicts: list[Refusal | None] = []
+    for unit in units:
+        verdict = judge(unit, roles, seen)
+        if verdict is None:
+            fresh = [act for act in unit if act.key not in seen]
+            roles.learn(fresh)
+            seen.update(act.key for act in fresh)
+        verdicts.append(verdict)
+    return verdicts
+
+
+def _owners_with(roles: Roles, acts: Iterable[Act]) -> dict[Owned, str]:
+    """Owners as they stand once the unit is accepted: an entity no one owned goes to the
+    first of the unit's events about it."""
+    owners = dict(roles.owners)
+    for act in acts:
+        for claim in act.claims:
+            owners.setdefault((act.incident, claim.kind, claim.entity), act.partner)
+    return owners
+
+
+def _involved_with(roles: Roles, owners: dict[Owned, str], acts: Iterable[Act]) -> set[Involved]:
+    """Involvement once the unit's referrals that may be made are made: a referral counts when
+    its partner owns the request or is involved in it, perhaps through another of the unit."""
+    involved = set(roles.involved)
+    referrals = [act for act in acts if act.refers_to is not None]
+    grown = True
+    while grown:
+        grown = False
+        for act in referrals:
+            (claim,) = act.claims
+            made = (act.incident, claim.entity, str(act.refers_to))
+            if made not in involved and _may_act_on(act, claim, owners, involved):
+                involved.add(made)
+                grown = True
+    return involved
+
+
+def _may_act_on(act: Act, claim: Claim, owners: dict[Owned, str], involved: set[Involved]) -> bool:
+    if owners[act.incident, claim.kind, claim.entity] == act.partner:
+        return True
+    return claim.kind == "request" and (act.incident, claim.entity, act.partner) in involved
+
+
+def _lacks(act: Act, claim: Claim, owners: dict[Owned, str], involved: set[Involved]) -> str | None:
+    """What the partner lacks to say this about the entity, in words; None if nothing."""
+    owner = owners[act.incident, claim.kind, claim.entity]
+    if owner == act.partner:
+        return None
+    partner, entity = act.partner, claim.entity
+    if claim.kind == "request":
+        if act.raises:
+            return (
+                f"request {entity} exists in incident {act.incident} and is not {partner}'s:"
+                " only the partner that raised it first raises it again; choose another request_id"
+            )
+        if (act.incident, entity, partner) in involved:
+            return None
+        return (
+            f"{partner} is neither the owner of request {entity} nor involved in it: a partner"
+            " is involved once the owner, or a partner involved, refers the request to it"
+        )
+    return f"{partner} {_NOT_OWNER[claim.kind].format(entity=entity)}"
+
+
+_NOT_OWNER: dict[Kind, str] = {
+    "hub": (
+        "does not own hub {entity}: a hub and its stock belong to the partner that first"
+        " published about the hub"
+    ),
+    "volunteer": (
+        "does not own volunteer {entity}: a volunteer and its deployments belong to the partner"
+        " that registered the volunteer"
+    ),
+    "deployment": (
+        "does not own deployment {entity}: a deployment belongs to the partner whose `deployed`"
+        " created it"
+    ),
+    "incident": (
+        "did not declare this incident: only the partner that first declared it (or stood it"
+        " down) declares or stands it down"
+    ),
+}
