@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -99,10 +100,7 @@ def stream(settings: Settings, scenario: Scenario, speed: float, stop: threading
                 due < len(events) and (_time(events[due]) - first).total_seconds() <= scenario_now
             ):
                 due += 1
-            by_partner: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for event in events[sent:due]:
-                by_partner[str(event["partner"])].append(event)
-            for partner, batch in by_partner.items():
+            for partner, batch in in_turn(events[sent:due]):
                 publishers[partner].publish(batch)
             sent = due
             stop.wait(TICK_SECONDS)
@@ -110,6 +108,25 @@ def stream(settings: Settings, scenario: Scenario, speed: float, stop: threading
     finally:
         for publisher in publishers.values():
             publisher.close()
+
+
+def in_turn(events: Sequence[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """`events` as one batch per partner, sent one after another, in an order that keeps each
+    event after every earlier one about the same subject from another partner: a partner
+    takes on a request only once it was referred to it, and a referral of another partner's
+    request is refused until the referral is stored (services/authority). Few batches: an
+    event waits for another partner only when they are about the same thing."""
+    waves: list[dict[str, list[dict[str, Any]]]] = []
+    last: dict[tuple[str, str], tuple[str, int]] = {}  # (incident, subject): its latest event
+    for event in events:
+        partner, about = str(event["partner"]), (str(event["incident"]), str(event["subject"]))
+        before = last.get(about)
+        wave = 0 if before is None else before[1] + (before[0] != partner)
+        while len(waves) <= wave:
+            waves.append(defaultdict(list))
+        waves[wave][partner].append(event)
+        last[about] = (partner, wave)
+    return [(partner, batch) for wave in waves for partner, batch in wave.items()]
 
 
 def _time(event: dict[str, Any]) -> datetime:

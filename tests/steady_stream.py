@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from kafka.producer.future import RecordMetadata
 
 from infra.topics import INBOUND
 from services.client import Backoff, Publisher
+from services.demo_stream import in_turn
 from services.settings import Settings
 
 Event = dict[str, Any]
@@ -153,10 +153,7 @@ class SteadyStream:
                 if self._stop.wait(max(0.0, started + n * TICK_SECONDS - time.monotonic())):
                     break
                 self.sent += len(tick)
-                by_partner: dict[str, list[Event]] = defaultdict(list)
-                for event in tick:
-                    by_partner[str(event["partner"])].append(event)
-                for partner, batch in by_partner.items():
+                for partner, batch in in_turn(tick):
                     if partner == self.kafka_partner:
                         self._produce(producer, batch)
                     else:

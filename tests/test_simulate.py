@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from services.demo_stream import in_turn
 from services.simulate import SCENARIOS, Scenario, build
+from tests.reference.authority import Authority
 
 Event = dict[str, Any]
 
@@ -397,3 +399,18 @@ def test_partners_get_stretched_and_briefly_overwhelmed(events: list[Event]) -> 
     statuses = Counter(e["data"]["status"] for e in of(events, "partner.capacity"))
     assert statuses["stretched"] > 0
     assert 0 < statuses["overwhelmed"] < statuses["stretched"]
+
+
+@pytest.mark.parametrize("tick_events", [1, 40, 2000])
+def test_the_demo_is_authorised_in_the_order_it_is_sent(tick_events: int) -> None:
+    """The demo stream (and the fault suite's steady stream) send each tick's events in turn:
+    every batch passes the door's rule of who may say what, however many events a tick holds
+    (the spec's rule, written independently in tests/reference/authority.py)."""
+    events = build("kingston-2020").events
+    authority = Authority()
+    for start in range(0, len(events), tick_events):
+        for partner, batch in in_turn(events[start : start + tick_events]):
+            assert {e["partner"] for e in batch} == {partner}
+            refused = authority.offer(batch)
+            assert refused is None, (refused, [(e["type"], e["subject"]) for e in batch])
+    assert len(authority.owners) > 1000 and len(authority.involved) > 1000
