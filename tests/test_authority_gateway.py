@@ -7,6 +7,7 @@ import random
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import psycopg
 import pytest
 
 from services.partners import Partner, add_partner
+from services.replay.runs import Run, create_run
 from services.settings import Settings
 from tests.authority_events import Event, binary, deployment, event, hub, request, volunteer
 from tests.gateway_http import SINGLE, Gateway, gateway_for
@@ -231,3 +233,39 @@ def test_only_the_partner_that_declared_an_incident_stands_it_down(partners: Par
             HOSTILE, "incident.declared", {"name": "Its own", "level": 1}, incident="rogue-drill"
         ),
     )
+
+
+def test_in_an_exercise_run_roles_come_from_the_history_and_the_run(partners: Partners) -> None:
+    """A run replays covid-2020: the council's request and its referral to the foodbank hold in
+    the run; what the run adds (a request, a referral) holds in the run only."""
+    partners.accepted(COUNCIL, request(COUNCIL, "raised", "r-0042"))
+    partners.accepted(COUNCIL, request(COUNCIL, "referred", "r-0042", to_partner=FOODBANK))
+    partners.accepted(FOODBANK, hub(FOODBANK, "hub.status", "hub-tolworth"))
+    with psycopg.connect(partners.gateway.database_url) as conn:
+        start = datetime(2020, 4, 1, tzinfo=UTC)
+        create_run(
+            conn,
+            Run("drill-1", "covid-2020", start, start + timedelta(days=3), timedelta()),
+            None,
+            [],
+        )
+
+    def in_run(event: Event) -> Event:
+        return {**event, "incident": "drill-1"}
+
+    before = partners.stored()
+    refused(partners.post(HOSTILE, in_run(request(HOSTILE, "accepted", "r-0042"))), 403, "r-0042")
+    refused(partners.post(HOSTILE, in_run(request(HOSTILE, "raised", "r-0042"))), 409, "r-0042")
+    refused(
+        partners.post_binary(HOSTILE, in_run(hub(HOSTILE, "stock.counted", "hub-tolworth"))), 403
+    )
+    assert partners.stored() == before
+    partners.accepted(FOODBANK, in_run(request(FOODBANK, "accepted", "r-0042")))
+    partners.accepted(COUNCIL, in_run(request(COUNCIL, "triaged", "r-0042")))
+    # A request new in the run belongs to whoever raised it there.
+    partners.accepted(HOSTILE, [in_run(request(HOSTILE, "raised", "x-1"))])
+    refused(partners.post(COUNCIL, [in_run(request(COUNCIL, "cancelled", "x-1"))]), 403, "x-1")
+    # A referral in the run involves its partner in the run, not in the live incident.
+    partners.accepted(COUNCIL, in_run(request(COUNCIL, "referred", "r-0042", to_partner=HOSTILE)))
+    partners.accepted(HOSTILE, in_run(request(HOSTILE, "declined", "r-0042")))
+    refused(partners.post(HOSTILE, request(HOSTILE, "declined", "r-0042")), 403, "r-0042")
