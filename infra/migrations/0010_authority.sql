@@ -18,7 +18,7 @@ CREATE TABLE authority_involvement (
     PRIMARY KEY (incident, request_id, partner)
 );
 
--- What each stored event claims, as services/authority/rules.py `claims_of` says (a test
+-- What each stored event claims, as services/authority/rules.py `about` says (a test
 -- checks that both agree).
 CREATE FUNCTION authority_claims(type text, subject text, body text)
 RETURNS TABLE (kind text, entity text) LANGUAGE sql IMMUTABLE AS $$

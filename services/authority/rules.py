@@ -19,7 +19,7 @@ event about it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -42,9 +42,16 @@ THE_INCIDENT = ""
 
 @dataclass(frozen=True)
 class Claim:
-    kind: Kind
-    entity: str
+    owned: Owned  # (incident, kind, entity)
     field: str  # where the event names it, for the partner to see
+
+    @property
+    def kind(self) -> Kind:
+        return self.owned[1]
+
+    @property
+    def entity(self) -> str:
+        return self.owned[2]
 
 
 @dataclass(frozen=True)
@@ -69,27 +76,28 @@ def act_of(event: Event) -> Act:
         partner=event.partner,
         incident=event.incident,
         raises=isinstance(event, RequestRaisedEvent),
-        claims=claims_of(event),
+        claims=tuple(Claim((event.incident, kind, id_), at) for kind, id_, at in about(event)),
         refers_to=event.data.to_partner if isinstance(event, RequestReferredEvent) else None,
     )
 
 
-def claims_of(event: Event) -> tuple[Claim, ...]:
+def about(event: Event) -> tuple[tuple[Kind, str, str], ...]:
+    """(kind, entity, field naming it) of each entity the event claims."""
     if isinstance(event, RequestEnvelope):
-        return (Claim("request", event.data.request_id, "subject"),)
+        return (("request", event.data.request_id, "subject"),)
     if isinstance(event, HubEnvelope):
-        return (Claim("hub", event.data.hub_id, "subject"),)
+        return (("hub", event.data.hub_id, "subject"),)
     if isinstance(event, VolunteerDeployedEvent):
         return (
-            Claim("deployment", event.data.deployment_id, "data.deployment_id"),
-            Claim("volunteer", event.data.volunteer_id, "data.volunteer_id"),
+            ("deployment", event.data.deployment_id, "data.deployment_id"),
+            ("volunteer", event.data.volunteer_id, "data.volunteer_id"),
         )
     if isinstance(event, DeploymentEnvelope):
-        return (Claim("deployment", event.data.deployment_id, "subject"),)
+        return (("deployment", event.data.deployment_id, "subject"),)
     if isinstance(event, VolunteerEnvelope):
-        return (Claim("volunteer", event.data.volunteer_id, "subject"),)
+        return (("volunteer", event.data.volunteer_id, "subject"),)
     if isinstance(event, IncidentEnvelope):
-        return (Claim("incident", THE_INCIDENT, "subject"),)
+        return (("incident", THE_INCIDENT, "subject"),)
     return ()
 
 
@@ -121,9 +129,8 @@ class Roles:
         """Record what accepted acts establish."""
         for act in acts:
             for claim in act.claims:
-                owned: Owned = (act.incident, claim.kind, claim.entity)
-                if owned not in self.owners:
-                    self.owners[owned] = self.new_owners[owned] = act.partner
+                if claim.owned not in self.owners:
+                    self.owners[claim.owned] = self.new_owners[claim.owned] = act.partner
             if act.refers_to is not None:
                 (claim,) = act.claims
                 involved = (act.incident, claim.entity, act.refers_to)
@@ -148,7 +155,9 @@ def judge(unit: Sequence[Act], roles: Roles, seen: Collection[Key] = ()) -> Refu
     conflicts = 0
     for index, act in acts:
         for claim in act.claims:
-            reason = _lacks(act, claim, owners, involved)
+            if owners[claim.owned] == act.partner:
+                continue
+            reason = _lacks(act, claim, involved)
             if reason is not None:
                 where = index if len(unit) > 1 else None
                 problems.append(Problem(where, act.id, claim.field, reason))
@@ -177,19 +186,31 @@ def admit(
 
 
 def _owners_with(roles: Roles, acts: Iterable[Act]) -> dict[Owned, str]:
-    """Owners as they stand once the unit is accepted: an entity no one owned goes to the
-    first of the unit's events about it."""
-    owners = dict(roles.owners)
+    """The owners of the entities the unit claims, as they stand once it is accepted: an
+    entity no one owned goes to the first of the unit's events about it."""
+    known, owners = roles.owners, {}
     for act in acts:
         for claim in act.claims:
-            owners.setdefault((act.incident, claim.kind, claim.entity), act.partner)
+            if claim.owned not in owners:
+                owners[claim.owned] = known.get(claim.owned, act.partner)
     return owners
 
 
-def _involved_with(roles: Roles, owners: dict[Owned, str], acts: Iterable[Act]) -> set[Involved]:
+@dataclass(frozen=True)
+class _Grown(Container[Involved]):
+    """Involvement known before, and what the unit's own referrals add to it."""
+
+    before: set[Involved]
+    added: set[Involved] = field(default_factory=set)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.added or item in self.before
+
+
+def _involved_with(roles: Roles, owners: Mapping[Owned, str], acts: Iterable[Act]) -> _Grown:
     """Involvement once the unit's referrals that may be made are made: a referral counts when
     its partner owns the request or is involved in it, perhaps through another of the unit."""
-    involved = set(roles.involved)
+    involved = _Grown(roles.involved)
     referrals = [act for act in acts if act.refers_to is not None]
     grown = True
     while grown:
@@ -198,22 +219,22 @@ def _involved_with(roles: Roles, owners: dict[Owned, str], acts: Iterable[Act]) 
             (claim,) = act.claims
             made = (act.incident, claim.entity, str(act.refers_to))
             if made not in involved and _may_act_on(act, claim, owners, involved):
-                involved.add(made)
+                involved.added.add(made)
                 grown = True
     return involved
 
 
-def _may_act_on(act: Act, claim: Claim, owners: dict[Owned, str], involved: set[Involved]) -> bool:
-    if owners[act.incident, claim.kind, claim.entity] == act.partner:
+def _may_act_on(
+    act: Act, claim: Claim, owners: Mapping[Owned, str], involved: Container[Involved]
+) -> bool:
+    if owners[claim.owned] == act.partner:
         return True
     return claim.kind == "request" and (act.incident, claim.entity, act.partner) in involved
 
 
-def _lacks(act: Act, claim: Claim, owners: dict[Owned, str], involved: set[Involved]) -> str | None:
-    """What the partner lacks to say this about the entity, in words; None if nothing."""
-    owner = owners[act.incident, claim.kind, claim.entity]
-    if owner == act.partner:
-        return None
+def _lacks(act: Act, claim: Claim, involved: Container[Involved]) -> str | None:
+    """What the partner, not the owner, lacks to say this about the entity, in words; None if
+    nothing (it is involved in the request)."""
     partner, entity = act.partner, claim.entity
     if claim.kind == "request":
         if act.raises:

@@ -59,12 +59,7 @@ def _keys(units: Units) -> tuple[list[str], list[str]]:
 
 
 def _claimed(units: Units) -> tuple[list[str], list[str], list[str]]:
-    claimed = {
-        (act.incident, claim.kind, claim.entity)
-        for unit in units
-        for act in unit
-        for claim in act.claims
-    }
+    claimed = {claim.owned for unit in units for act in unit for claim in act.claims}
     return [c[0] for c in claimed], [c[1] for c in claimed], [c[2] for c in claimed]
 
 
