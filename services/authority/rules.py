@@ -145,15 +145,15 @@ class Refusal:
     problems: list[Problem]
 
 
-def judge(unit: Sequence[Act], roles: Roles, seen: Collection[Key] = ()) -> Refusal | None:
-    """Why the unit may not be stored, or None. Acts whose key is in `seen` are duplicates of
-    stored events: never stored again, so not judged."""
-    acts = [(index, act) for index, act in enumerate(unit) if act.key not in seen]
-    owners = _owners_with(roles, (act for _, act in acts))
-    involved = _involved_with(roles, owners, (act for _, act in acts))
+def judge(unit: Sequence[Act], roles: Roles) -> Refusal | None:
+    """Why the unit may not be stored, or None. A duplicate of a stored event is judged like
+    any other: what was accepted once is accepted again, as owners never change and
+    involvement only grows."""
+    owners = _owners_with(roles, unit)
+    involved = _involved_with(roles, owners, unit)
     problems: list[Problem] = []
     conflicts = 0
-    for index, act in acts:
+    for index, act in enumerate(unit):
         for claim in act.claims:
             if owners[claim.owned] == act.partner:
                 continue
@@ -172,17 +172,30 @@ def admit(
 ) -> list[Refusal | None]:
     """Judge units in turn, each seeing what those before it established (the events of one
     group commit, or of one batch of Kafka messages); `roles` learns what the accepted ones
-    establish. `stored`: keys already in the store."""
+    establish. `stored`: those of `may_establish(units, roles)` already in the store; a
+    duplicate, like a second copy in the same units, is not stored, so establishes nothing."""
     seen = set(stored)
     verdicts: list[Refusal | None] = []
     for unit in units:
-        verdict = judge(unit, roles, seen)
+        verdict = judge(unit, roles)
         if verdict is None:
             fresh = [act for act in unit if act.key not in seen]
             roles.learn(fresh)
             seen.update(act.key for act in fresh)
         verdicts.append(verdict)
     return verdicts
+
+
+def may_establish(units: Iterable[Iterable[Act]], roles: Roles) -> set[Key]:
+    """The events among `units` that could establish a role: those about an entity no one owns
+    yet, and referrals. Only for these does it matter whether they are stored already (the
+    rest establish nothing either way), so only these are looked up."""
+    return {
+        act.key
+        for unit in units
+        for act in unit
+        if act.refers_to is not None or any(claim.owned not in roles.owners for claim in act.claims)
+    }
 
 
 def _owners_with(roles: Roles, acts: Iterable[Act]) -> dict[Owned, str]:

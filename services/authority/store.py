@@ -3,8 +3,13 @@ every writer of the event store (the gateway's group commit, the inbound service
 
 One transaction-level advisory lock, taken first, serialises judging and storing across
 writers and processes: a judgement reads the roles as every earlier commit left them, and its
-own become visible with its events. (One lock, not one per entity: a group commit can touch
-thousands of entities, more than PostgreSQL's lock table is sized for.)
+own become visible with its events. One lock, not one per entity: a group commit can touch
+thousands of entities, more than PostgreSQL's lock table is sized for. The lock and the read
+go in one round trip, pipelined, yet as two statements, so the read's snapshot is taken once
+the lock is held.
+
+Only the events that could establish a role (about an entity no one owns yet, or a referral)
+are looked up in the store: a duplicate of a stored event establishes nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 import psycopg
 from psycopg import AsyncConnection
 
-from services.authority.rules import Act, Key, Refusal, Roles, admit
+from services.authority.rules import Act, Key, Refusal, Roles, admit, may_establish
 
 LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('tandem:authority', 0))"
 STORED_SQL = (
@@ -53,8 +58,7 @@ ON CONFLICT DO NOTHING
 Units = Sequence[Sequence[Act]]
 
 
-def _keys(units: Units) -> tuple[list[str], list[str]]:
-    keys = {act.key for unit in units for act in unit}
+def _columns_of(keys: set[Key]) -> tuple[list[str], list[str]]:
     return [source for source, _ in keys], [id_ for _, id_ in keys]
 
 
@@ -77,9 +81,14 @@ def judge_in(conn: psycopg.Connection[Any], units: Units) -> list[Refusal | None
     """Judge `units` in turn (see rules.admit) and record the roles the accepted ones
     establish, within the caller's transaction, which must then store exactly the accepted
     units' events that are not stored yet. Holds the authority lock until it ends."""
-    conn.execute(LOCK_SQL)
-    stored: set[Key] = {(str(s), str(i)) for s, i in conn.execute(STORED_SQL, _keys(units))}
-    roles = Roles.known(conn.execute(ROLES_SQL, _claimed(units)).fetchall())
+    with conn.pipeline():
+        conn.execute(LOCK_SQL)
+        known = conn.execute(ROLES_SQL, _claimed(units))
+    roles = Roles.known(known.fetchall())
+    stored: set[Key] = set()
+    if candidates := may_establish(units, roles):
+        found = conn.execute(STORED_SQL, _columns_of(candidates)).fetchall()
+        stored = {(str(s), str(i)) for s, i in found}
     verdicts = admit(units, roles, stored)
     if roles.new_owners or roles.new_involved:
         conn.execute(LEARN_SQL, _learned(roles))
@@ -88,10 +97,14 @@ def judge_in(conn: psycopg.Connection[Any], units: Units) -> list[Refusal | None
 
 async def judge_in_async(conn: AsyncConnection[Any], units: Units) -> list[Refusal | None]:
     """`judge_in` for asyncio."""
-    await conn.execute(LOCK_SQL)
-    found = await (await conn.execute(STORED_SQL, _keys(units))).fetchall()
-    stored: set[Key] = {(str(s), str(i)) for s, i in found}
-    roles = Roles.known(await (await conn.execute(ROLES_SQL, _claimed(units))).fetchall())
+    async with conn.pipeline():
+        await conn.execute(LOCK_SQL)
+        known = await conn.execute(ROLES_SQL, _claimed(units))
+    roles = Roles.known(await known.fetchall())
+    stored: set[Key] = set()
+    if candidates := may_establish(units, roles):
+        found = await (await conn.execute(STORED_SQL, _columns_of(candidates))).fetchall()
+        stored = {(str(s), str(i)) for s, i in found}
     verdicts = admit(units, roles, stored)
     if roles.new_owners or roles.new_involved:
         await conn.execute(LEARN_SQL, _learned(roles))
