@@ -3,6 +3,9 @@ from the stored events, and events stored before the rule grant only what the ru
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -87,3 +90,39 @@ def test_events_stored_before_the_rule_grant_only_what_it_allows(database_url: s
         ]
         verdicts = append_in(conn, later).verdicts
         assert [None if v is None else v.status for v in verdicts] == [403, None]
+
+
+def test_concurrent_writers_agree_on_one_owner_and_on_involvement(database_url: str) -> None:
+    """Eight writers (gateway processes, the inbound service) raise the same new request at
+    once, each for another partner: one owns it, the others are refused; and a referral racing
+    the referred partner's event is either seen by it or not, never half."""
+    partners = [f"partner-{n}" for n in range(8)]
+    barrier = threading.Barrier(len(partners))
+
+    def raise_it(partner: str) -> int | None:
+        unit = [StoredEvent.of(parse_event_obj(request(partner, "raised", "r-race")))]
+        with psycopg.connect(database_url) as conn:
+            barrier.wait()
+            [verdict] = append_in(conn, [unit]).verdicts
+            return None if verdict is None else verdict.status
+
+    with ThreadPoolExecutor(len(partners)) as pool:
+        verdicts = list(pool.map(raise_it, partners))
+    assert sorted(verdicts, key=str) == [409] * 7 + [None]
+    winner = partners[verdicts.index(None)]
+    with psycopg.connect(database_url) as conn:
+        assert [row[0] for row in conn.execute("SELECT partner FROM events")] == [winner]
+
+        for to, ends, then in (("aid", conn.rollback, 403), ("aid", conn.commit, None)):
+            referral = request(winner, "referred", "r-race", to_partner=to)
+            taken_on = [StoredEvent.of(parse_event_obj(request(to, "accepted", "r-race")))]
+            with psycopg.connect(database_url) as other:
+                append_in(conn, [[StoredEvent.of(parse_event_obj(referral))]])
+                with ThreadPoolExecutor(1) as pool:
+                    waiting = pool.submit(append_in, other, [taken_on])
+                    time.sleep(0.5)
+                    assert not waiting.done(), "the second writer judged before the first ended"
+                    ends()  # the referral is stored, or not: the judgement sees which
+                    [verdict] = waiting.result(timeout=10).verdicts
+                    assert (None if verdict is None else verdict.status) == then
+                other.commit()
