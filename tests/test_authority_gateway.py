@@ -4,6 +4,7 @@ batch mode, alone and among other partners' concurrent requests sharing a group 
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -14,11 +15,14 @@ import httpx
 import psycopg
 import pytest
 
+from services.demo_stream import stream
 from services.partners import Partner, add_partner
 from services.replay.runs import Run, create_run
 from services.settings import Settings
+from services.simulate import Scenario, build
 from tests.authority_events import Event, binary, deployment, event, hub, request, volunteer
 from tests.gateway_http import SINGLE, Gateway, gateway_for
+from tests.servers import running_gateway
 
 FOODBANK, COUNCIL, HOSTILE, MUTUAL_AID = (
     "kingston-foodbank",
@@ -269,3 +273,20 @@ def test_in_an_exercise_run_roles_come_from_the_history_and_the_run(partners: Pa
     partners.accepted(COUNCIL, in_run(request(COUNCIL, "referred", "r-0042", to_partner=HOSTILE)))
     partners.accepted(HOSTILE, in_run(request(HOSTILE, "declined", "r-0042")))
     refused(partners.post(HOSTILE, request(HOSTILE, "declined", "r-0042")), 403, "r-0042")
+
+
+def test_the_demo_streamed_through_the_gateway_is_accepted_whole(settings: Settings) -> None:
+    """The demo's partners refer requests to each other: streamed as `tandem up` streams it
+    (each tick's events in turn), every event is accepted, none refused."""
+    demo = build("kingston-2020")
+    scenario = Scenario(demo.incident, demo.name, demo.partners, demo.events[:6000])
+    span = datetime.fromisoformat(str(scenario.events[-1]["time"])) - datetime.fromisoformat(
+        str(scenario.events[0]["time"])
+    )
+    with running_gateway(settings) as url:
+        at = settings.model_copy(update={"gateway_url": url})
+        stream(at, scenario, span.total_seconds() / 3, threading.Event())  # about 12 ticks
+    with psycopg.connect(settings.database_url) as conn:
+        stored = conn.execute("SELECT count(*) FROM events").fetchone()
+        letters = conn.execute("SELECT count(*) FROM dead_letters").fetchone()
+    assert (stored, letters) == ((len(scenario.events),), (0,))
