@@ -53,21 +53,22 @@ class InboundWriter:
         # One message is one unit of the judgement of who may say what.
         units = [[StoredEvent.of(at_the_door(event, door))] for _, event in admitted]
         appended = append_in(conn, units)
+        events: list[Event] = []
         for (record, event), verdict in zip(admitted, appended.verdicts, strict=True):
-            if verdict is not None:
+            if verdict is None:
+                events.append(event)
+            else:
                 letter = dead_letter(event.partner, verdict.status, record.value, verdict.problems)
                 refused.append(_logged(record, letter))
         record_all(conn, refused)
-        kept = sum(verdict is None for verdict in appended.verdicts)
         log.info(
             "inbound batch written",
             extra={
                 "accepted": appended.new,
-                "duplicates": kept - appended.new,
+                "duplicates": len(events) - appended.new,
                 "refused": len(refused),
             },
         )
-        events = [event for (_, event), v in zip(admitted, appended.verdicts) if v is None]
         dropped = dropped_by_id(events)
         if dropped:
             # A producer on Kafka gets no answer, so this is where it can learn what was cut:
