@@ -111,22 +111,27 @@ def stream(settings: Settings, scenario: Scenario, speed: float, stop: threading
 
 
 def in_turn(events: Sequence[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """`events` as one batch per partner, sent one after another, in an order that keeps each
-    event after every earlier one about the same subject from another partner: a partner
-    takes on a request only once it was referred to it, and a referral of another partner's
-    request is refused until the referral is stored (services/authority). Few batches: an
+    """`events` as one batch per partner, sent one after another (see `waves`)."""
+    return [(partner, batch) for wave in waves(events) for partner, batch in wave.items()]
+
+
+def waves(events: Sequence[dict[str, Any]]) -> list[dict[str, list[dict[str, Any]]]]:
+    """`events` in waves of one batch per partner, each event in a later wave than every
+    earlier one about the same subject from another partner: a partner takes on a request only
+    once it was referred to it, and its event is refused until the referral is stored
+    (services/authority). The batches of a wave may go at once, in any order. Few waves: an
     event waits for another partner only when they are about the same thing."""
-    waves: list[dict[str, list[dict[str, Any]]]] = []
+    found: list[dict[str, list[dict[str, Any]]]] = []
     last: dict[tuple[str, str], tuple[str, int]] = {}  # (incident, subject): its latest event
     for event in events:
         partner, about = str(event["partner"]), (str(event["incident"]), str(event["subject"]))
         before = last.get(about)
         wave = 0 if before is None else before[1] + (before[0] != partner)
-        while len(waves) <= wave:
-            waves.append(defaultdict(list))
-        waves[wave][partner].append(event)
+        while len(found) <= wave:
+            found.append(defaultdict(list))
+        found[wave][partner].append(event)
         last[about] = (partner, wave)
-    return [(partner, batch) for wave in waves for partner, batch in wave.items()]
+    return found
 
 
 def _time(event: dict[str, Any]) -> datetime:
