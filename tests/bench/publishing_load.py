@@ -24,6 +24,9 @@ class Request:
     partner: str
     body: bytes
     ids: tuple[str, ...]
+    after: frozenset[int] = frozenset()
+    """Earlier requests (by position) with the latest events about the same subjects: one may
+    hold a referral this partner's events need stored first (services/authority)."""
 
 
 @dataclass(frozen=True)
@@ -43,24 +46,45 @@ def mixed_requests(
     weights: Sequence[int] = SIZE_WEIGHTS,
 ) -> list[Request]:
     """The events as requests of one partner each, of `sizes` drawn by `weights`; a request
-    goes when its partner has gathered enough events, so partners interleave as events come."""
+    goes when its partner has gathered enough events, so partners interleave as events come.
+    An event about what another partner's gathering request also speaks of sends that one
+    first, and its request is to follow it (`after`): the other's may be the referral that
+    entitles it."""
     gathering: dict[str, list[dict[str, Any]]] = {}
+    follows: dict[str, set[int]] = {}
     wanted: dict[str, int] = {}
-    requests = []
+    last: dict[tuple[str, str], tuple[str, int | None]] = {}  # subject: partner, its request
+    requests: list[Request] = []
+
+    def send(partner: str) -> None:
+        batch = gathering.pop(partner)
+        for event in batch:
+            about = (event["incident"], event["subject"])
+            if last[about] == (partner, None):
+                last[about] = (partner, len(requests))
+        requests.append(_request(partner, batch, follows.pop(partner, set())))
+        wanted[partner] = rng.choices(sizes, weights)[0]
+
     for event in events:
-        partner = event["partner"]
-        batch = gathering.setdefault(partner, [])
-        batch.append(event)
-        if len(batch) >= wanted.setdefault(partner, rng.choices(sizes, weights)[0]):
-            requests.append(_request(partner, batch))
-            gathering[partner] = []
-            wanted[partner] = rng.choices(sizes, weights)[0]
-    requests.extend(_request(partner, batch) for partner, batch in gathering.items() if batch)
+        partner, about = event["partner"], (event["incident"], event["subject"])
+        before, where = last.get(about, (partner, None))
+        if where is None and before != partner:
+            send(before)
+            where = len(requests) - 1
+        if where is not None:  # its own earlier request too: that one may follow a referral
+            follows.setdefault(partner, set()).add(where)
+        gathering.setdefault(partner, []).append(event)
+        last[about] = (partner, None)
+        if len(gathering[partner]) >= wanted.setdefault(partner, rng.choices(sizes, weights)[0]):
+            send(partner)
+    for partner in list(gathering):
+        send(partner)
     return requests
 
 
-def _request(partner: str, batch: list[dict[str, Any]]) -> Request:
-    return Request(partner, orjson.dumps(batch), tuple(str(e["id"]) for e in batch))
+def _request(partner: str, batch: list[dict[str, Any]], after: set[int]) -> Request:
+    ids = tuple(str(e["id"]) for e in batch)
+    return Request(partner, orjson.dumps(batch), ids, frozenset(after))
 
 
 async def _post(http: aiohttp.ClientSession, token: str, request: Request) -> Outcome:
@@ -103,18 +127,23 @@ async def open_loop(
     seconds: float,
     clients: int,
 ) -> tuple[list[Outcome], float]:
-    """Send `requests` in order, each when the schedule (`events_per_second`) reaches it, for
-    `seconds`, with at most `clients` requests in flight; every outcome, and the seconds the
-    sending took (longer than planned when the clients could not keep up)."""
+    """Send `requests` in order, each when the schedule (`events_per_second`) reaches it and
+    the requests it follows are answered, for `seconds`, with at most `clients` requests in
+    flight; every outcome, and the seconds the sending took (longer than planned when the
+    clients could not keep up)."""
     outcomes: list[Outcome] = []
     free = asyncio.Semaphore(clients)
     tasks: set[asyncio.Task[None]] = set()
+    answered: list[asyncio.Event] = []
     async with _session(url, clients) as http:
 
-        async def send(request: Request) -> None:
+        async def send(request: Request, done: asyncio.Event) -> None:
             try:
+                for before in request.after:
+                    await answered[before].wait()
                 outcomes.append(await _post(http, tokens[request.partner], request))
             finally:
+                done.set()
                 free.release()
 
         started = time.perf_counter()
@@ -124,7 +153,8 @@ async def open_loop(
                 break
             await asyncio.sleep(max(0.0, started + due - time.perf_counter()))
             await free.acquire()
-            task = asyncio.create_task(send(request))
+            answered.append(asyncio.Event())
+            task = asyncio.create_task(send(request, answered[-1]))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             due += len(request.ids) / events_per_second

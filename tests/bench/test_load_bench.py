@@ -215,6 +215,8 @@ def test_sustained_load_then_a_flood(stack: RunningStack, results: Results) -> N
         f"offered {offered / flood_took:,.0f} events/s",
         "429 rather than failure, nothing 202'd lost ✅",
     )
-    assert set(by_status) <= {202, 429}, by_status
+    # 403 and 409 are the door's word on events whose entitling referral went in a request
+    # shed, or not sent (only the big requests are): refused as they should be, not errors.
+    assert set(by_status) <= {202, 403, 409, 429}, by_status
     assert shed and all(o.retry_after for o in shed)
     assert stored_of(stack.database_url, answered) == len(answered)
