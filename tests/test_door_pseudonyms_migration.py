@@ -62,7 +62,7 @@ def hold_raw_person_refs(conn: Conn) -> None:
         (COUNCIL, FOODBANK),
     )
     events = [raised(*r) for r in RAISED] + [stock_event("s-1", FOODBANK)]
-    append_in(conn, [StoredEvent.of(parse_event_obj(e)) for e in events])
+    append_in(conn, [[StoredEvent.of(parse_event_obj(e))] for e in events])
     for event in events:
         conn.execute(
             "INSERT INTO archive (source, id, incident, time, type, partner, subject, body)"

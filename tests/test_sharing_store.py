@@ -64,7 +64,8 @@ def accept(
 ) -> list[dict[str, Any]]:
     """Store `events` as the gateway does, accepted at `at` (now unless told), and return them:
     the router shares only what the store accepted, judged by when."""
-    append_in(conn, [StoredEvent.of(parse_event_obj(event)) for event in events])
+    units = [[StoredEvent.of(parse_event_obj(event))] for event in events]
+    assert append_in(conn, units).verdicts == [None] * len(units)
     if at is not None:
         conn.execute(
             "UPDATE events SET received_at = %s WHERE (source, id) IN"
@@ -126,7 +127,9 @@ def test_shares_go_to_the_inbox_and_the_audit_once(conn: Conn) -> None:
     made = add_agreement(conn, TERMS)
     conn.commit()
     raised = request_event("raised", "e-1", FOODBANK, 0)
-    batch = [raised, stock_event("s-1", FOODBANK), request_event("raised", "e-1", COUNCIL, 0)]
+    # The council's own request (another partner may not raise the foodbank's req-1).
+    council = request_event("raised", "e-1", COUNCIL, 0, request_id="req-c")
+    batch = [raised, stock_event("s-1", FOODBANK), council]
     entries = share_batch(conn, accept(conn, batch))
     conn.commit()
     (entry,) = entries
