@@ -25,6 +25,7 @@ from kafka import KafkaProducer
 from infra.topics import ACCEPTED, INBOUND, ensure_topics
 from services.client import Publisher
 from services.partners import Partner, add_partner
+from services.person_refs import door_key, door_pseudonym
 from services.settings import Settings
 from services.sharing.agreements import Terms
 from services.sharing.store import add_agreement
@@ -249,10 +250,14 @@ def test_the_sdk_on_every_way_in_keeps_documented_extensions_and_drops_the_rest(
         )
 
     assert sorted(stored) == sorted(kept)
+    with psycopg.connect(str(settings.database_url)) as conn:
+        key = door_key(conn)
     for event_id, body in stored.items():
         n = int(event_id.removeprefix("sdk-"))
         extensions = {name: body[name] for name in body if name not in attributes(n)}
-        assert extensions == {**kept[event_id], "data": data(n)}, event_id
+        # The person goes in as the door's pseudonym, never as sent.
+        at_the_door = {**data(n), "person_ref": door_pseudonym(key, COUNCIL, f"p-{n:06d}")}
+        assert extensions == {**kept[event_id], "data": at_the_door}, event_id
     stored_text = orjson.dumps(stored)
     assert SECRET.encode() not in stored_text
     assert not any(name.encode() in stored_text for name in PRODUCERS_OWN)

@@ -172,7 +172,9 @@ def verdict(body: bytes, single: bool) -> list[Any] | None:
 
 
 def stored_bodies(conn: psycopg.Connection[Any], ids: list[str]) -> list[str]:
-    rows = conn.execute("SELECT body FROM events WHERE id = ANY(%s)", (ids,)).fetchall()
+    # An id with a NUL cannot be in PostgreSQL's text, nor so in the store, nor asked about.
+    storable = [i for i in ids if "\x00" not in i]
+    rows = conn.execute("SELECT body FROM events WHERE id = ANY(%s)", (storable,)).fetchall()
     return [str(body) for (body,) in rows]
 
 

@@ -633,3 +633,6 @@ def test_http_gives_the_functions_report_to_a_partner_with_a_token(
         refused = client.get(path, params={"at": "2024-03-10T12:00:00"}, headers=bearer)
         assert refused.status_code == 422
         assert "RFC 3339" in refused.text
+
+        too_early = client.get(path, params={"at": "0001-01-01T00:00:00Z"}, headers=bearer)
+        assert too_early.status_code == 422 and "too early" in too_early.text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -14,9 +14,14 @@ from services.figures.sitrep import Sitrep, sitrep_async
 from services.gateway.authenticated import Partner
 from services.gateway.exercise_routes import in_store
 from services.gateway.path_ids import IncidentId, RunQuery
+from services.gateway.refusals import Refused
 from services.replay.runs import Conn, standing_run_time
 
 router = APIRouter()
+
+
+WIDEST_WINDOW = timedelta(days=8)
+"""The furthest any figure looks back from T (the stock's 7 days), with a day to spare."""
 
 
 @router.get(
@@ -39,6 +44,10 @@ async def incident_sitrep(
     if at is None:
         live = run == "live"
         at = datetime.now(UTC) if live else await in_store(request, standing(run))
+    try:
+        at - WIDEST_WINDOW  # the figures look back from T; a T at the calendar's edge cannot
+    except OverflowError:
+        raise Refused(422, f"at {at.isoformat()} is too early to have figures") from None
     pool: AsyncConnectionPool = request.app.state.pool
     async with pool.connection() as conn:
         return await sitrep_async(conn, incident, at, run)
