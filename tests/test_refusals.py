@@ -14,6 +14,7 @@ from kafka import KafkaProducer
 from infra.topics import INBOUND, ensure_topics
 from services.batch_consumer import BatchConsumer
 from services.inbound.writer import InboundWriter
+from services.partners import rotate_token
 from services.settings import Settings
 from tests.events_store import sample_event
 from tests.gateway_http import SINGLE, Gateway
@@ -137,6 +138,40 @@ def test_refused_kafka_messages_are_seen_by_their_partner_alone(
     ]
     # The council sees none of them; the message with no valid token is nobody's to see.
     assert refusals(gateway, gateway.other_token)["refusals"] == []
+
+
+def test_a_partner_producing_with_a_replaced_token_sees_the_refusal(
+    gateway: Gateway, settings: Settings
+) -> None:
+    """A Kafka producer gets no answer: the partner whose token id it was learns of it here."""
+    ensure_topics(settings)
+    with psycopg.connect(settings.require_database_url()) as conn:
+        current = rotate_token(conn, "rbk-council", keep_old=False)
+    old, forged = gateway.other_token, gateway.other_token[:-4] + "abcd"
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    for token in (old, forged):
+        header = [("authorization", f"Bearer {token}".encode())]
+        producer.send(settings.topic(INBOUND), value=orjson.dumps(COUNCIL_EVENT), headers=header)
+    producer.flush()
+    producer.close()
+    with psycopg.connect(settings.require_database_url()) as conn:
+        consumer = BatchConsumer(settings, conn, "inbound", INBOUND, relayed=False)
+        writer = InboundWriter()
+
+        def written() -> bool:
+            consumer.poll_once(writer, timeout_ms=200)
+            row = conn.execute("SELECT count(*) FROM dead_letters").fetchone()
+            conn.commit()
+            return row == (2,)
+
+        try:
+            wait_for(written, what="both messages refused")
+        finally:
+            consumer.close()
+    seen = refusals(gateway, current)["refusals"]
+    assert [(r["channel"], r["status"]) for r in seen] == [("kafka", 401)] * 2
+    assert "revoked or replaced" in seen[0]["problems"][0]["reason"]
+    assert refusals(gateway, gateway.token)["refusals"] == []  # the foodbank sees none
 
 
 def test_tandem_refusals_shows_what_the_partner_sees(gateway: Gateway) -> None:

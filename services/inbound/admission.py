@@ -24,6 +24,14 @@ AUTHORIZATION = "authorization"
 
 PartnerFor = Callable[[str], str | None]
 """The partner whose valid token this is, or None."""
+HolderOf = Callable[[str], str | None]
+"""The partner a token's id was issued to, whether or not the token is valid now (revoked,
+replaced, or its secret wrong), or None: whom to show a refusal for that token."""
+
+INVALID_TOKEN = (
+    "header must carry a valid partner token: Bearer <token> (a revoked or replaced token, or"
+    " one not as issued, is refused; `tandem partner rotate` issues a new one)"
+)
 
 
 @dataclass(frozen=True)
@@ -33,9 +41,13 @@ class InboundMessage:
     key: bytes | None = None
 
 
-def admit(message: InboundMessage, partner_for: PartnerFor) -> Event | DeadLetter:
+def admit(
+    message: InboundMessage, partner_for: PartnerFor, holder_of: HolderOf = lambda _: None
+) -> Event | DeadLetter:
     """The message's event if its token is valid, it is a valid event, and it is published by
-    the token's partner; otherwise the dead letter saying why."""
+    the token's partner; otherwise the dead letter saying why. A message whose token is not
+    valid is refused to the partner its token id was issued to, if any: a partner producing
+    with a revoked or replaced token learns of it at `GET /v1/refusals`."""
     # Header names compare as HTTP's do; undecodable bytes become U+FFFD and fail validation.
     headers = {
         name.lower(): (value or b"").decode(errors="replace") for name, value in message.headers
@@ -44,8 +56,9 @@ def admit(message: InboundMessage, partner_for: PartnerFor) -> Event | DeadLette
     token = bearer_token(headers.get(AUTHORIZATION, ""))
     partner = partner_for(token) if token else None
     if partner is None:
-        reason = "header must carry a valid partner token: Bearer <token>"
-        return dead_letter(None, 401, payload, [Problem(None, None, AUTHORIZATION, reason)])
+        holder = holder_of(token) if token else None
+        refusal = Problem(None, None, AUTHORIZATION, INVALID_TOKEN)
+        return dead_letter(holder, 401, payload, [refusal])
     try:
         event = decode_event(headers, message.value, message.key)
     except ContractError as exc:

@@ -22,6 +22,8 @@ from services.verified_tokens import VerifiedTokens
 
 log = logging.getLogger(__name__)
 
+HOLDER_SQL = "SELECT partner FROM partner_tokens WHERE token_id = %s"
+
 
 class InboundWriter:
     def __init__(self) -> None:
@@ -39,10 +41,18 @@ class InboundWriter:
                 checked[token] = self._verified(conn, token)
             return checked[token]
 
+        def holder_of(token: str) -> str | None:
+            parts = split_token(token)
+            if parts is None:
+                return None
+            row = conn.execute(HOLDER_SQL, (parts[0],)).fetchone()
+            return None if row is None else str(row[0])
+
         admitted: list[tuple[ConsumerRecord, Event]] = []  # type: ignore[type-arg]
         refused: list[DeadLetter] = []
         for record in records:
-            outcome = admit(InboundMessage(record.headers, record.value, record.key), partner_for)
+            message = InboundMessage(record.headers, record.value, record.key)
+            outcome = admit(message, partner_for, holder_of)
             if isinstance(outcome, DeadLetter):
                 refused.append(_logged(record, outcome))
             else:
