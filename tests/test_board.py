@@ -4,7 +4,6 @@ its figures are the sitrep's for the same T, it refreshes itself (and can be pau
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,8 +30,6 @@ from tests.test_sitrep import load
 pytestmark = pytest.mark.timeout(120)
 
 LATEST = max(datetime.fromisoformat(e["time"]) for e in SCENARIO).astimezone(UTC)
-SCREENSHOT = os.environ.get("TANDEM_BOARD_SCREENSHOT")
-"""Where to save a screenshot of the board (the README's is made so)."""
 
 
 @pytest.fixture
@@ -175,9 +172,6 @@ def test_an_unknown_incident_or_time_is_a_clear_page(board: str) -> None:
 def test_the_board_passes_wcag_22_aa(board: str) -> None:
     with chromium_page() as (page, errors):
         page.goto(f"{board}/?at={rfc3339_utc(T)}")
-        if SCREENSHOT:
-            page.set_viewport_size({"width": 1600, "height": 1000})
-            page.screenshot(path=SCREENSHOT, full_page=True)
         assert axe_violations(page) == []
         assert errors == []
         answer = page.goto(f"{board}/?incident=nowhere")
