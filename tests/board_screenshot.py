@@ -3,8 +3,8 @@
     .venv/bin/python -m tests.board_screenshot docs/board.png
 
 An embedded PostgreSQL with the demo incident and the example drill (as the dashboards'
-previews have them), its partners and their events in the store, the gateway on loopback, and
-the board opened in headless Chromium — which must find no WCAG 2.2 A/AA violation on it.
+previews have them) and its partners, the gateway on loopback, and the board opened in headless
+Chromium — which must find no WCAG 2.2 A/AA violation on it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from services.partners import Partner, add_partner
 from services.settings import Settings
 from services.simulate import build
 from tests.browser import axe_violations, chromium_page
-from tests.events_store import insert_events
 from tests.servers import running_gateway
 
 
@@ -31,7 +30,6 @@ def main(out: Path) -> None:
         with psycopg.connect(url) as conn:
             for partner in scenario.partners:
                 add_partner(conn, Partner(partner.id, partner.name))
-            insert_events(conn, scenario.events)
             conn.commit()
         settings = Settings(TANDEM_DATA_DIR=Path(data), DATABASE_URL=url)
         with running_gateway(settings) as base, chromium_page() as (page, errors):

@@ -41,16 +41,27 @@ FROM incidents i WHERE incident IS NOT NULL
 ORDER BY incident COLLATE "C"
 """
 
-# When the event store last received an event from each partner (one pass over the store: no
-# index leads with the partner, and a partner with nothing stored still gets its line).
+# Each partner's events counted in the live figures and its latest event, over the incidents
+# given: the hourly figures give the count and the last hour with events (their primary key
+# leads to both), and the events counted in that hour the exact time — all index ranges, where
+# the event store would have to be read whole (no index of it leads with the partner).
 PARTNERS = """
-SELECT p.id, p.name, stored.events, stored.last_received, stored.last_time
+SELECT p.id, p.name, coalesce(sum(counted.events), 0)::bigint, max(counted.latest)
 FROM partners p
-LEFT JOIN (
-    SELECT partner, count(*) AS events, max(received_at) AS last_received,
-           max(time) AS last_time
-    FROM events GROUP BY partner
-) AS stored ON stored.partner = p.id
+LEFT JOIN LATERAL (
+    SELECT hourly.events, (
+        SELECT max(c.time) FROM counted_events c
+        WHERE c.run = 'live' AND c.incident = i.incident AND c.partner = p.id
+          AND c.time >= hourly.last_hour AND c.time < hourly.last_hour + interval '1 hour'
+    ) AS latest
+    FROM unnest(%(incidents)s::text[]) AS i (incident)
+    CROSS JOIN LATERAL (
+        SELECT sum(value) AS events, max(hour) AS last_hour FROM hourly_figures h
+        WHERE h.run = 'live' AND h.incident = i.incident AND h.metric = 'events'
+          AND h.key = p.id
+    ) AS hourly
+) AS counted ON true
+GROUP BY p.id, p.name
 ORDER BY p.id COLLATE "C"
 """
 
@@ -84,8 +95,8 @@ class PartnerLine:
     partner: str
     name: str
     events: int
-    last_received: datetime | None
-    last_event_time: datetime | None
+    """Counted in the live figures of every incident."""
+    latest_event: datetime | None
 
 
 @dataclass(frozen=True)
@@ -124,10 +135,8 @@ def gather(conn: Conn, at: datetime | None = None, only: str | None = None) -> B
         if at is not None:
             t, basis = at, "asked"
         boards.append(IncidentBoard(incident, basis, sitrep(conn, incident.incident, t)))
-    partners = [
-        PartnerLine(partner, name, events or 0, last_received, last_time)
-        for partner, name, events, last_received, last_time in conn.execute(PARTNERS).fetchall()
-    ]
+    every = {"incidents": [i.incident for i in known]}
+    partners = [PartnerLine(*row) for row in conn.execute(PARTNERS, every).fetchall()]
     runs = [run for run in statuses(conn) if only is None or run.incident == only]
     conn.commit()
     return Board(now, at, boards, runs, partners)

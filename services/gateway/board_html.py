@@ -274,15 +274,15 @@ def partners_section(partners: Sequence[PartnerLine]) -> str:
             header_cell(p.partner),
             f"<td>{escape(p.name)}</td>",
             f"<td class='num'>{number(p.events)}</td>",
-            f"<td>{when(p.last_received)}</td>",
-            f"<td>{when(p.last_event_time)}</td>",
+            f"<td>{when(p.latest_event)}</td>",
         ]
         for p in partners
     ]
-    headers = ["partner", "name", "events stored", "last published", "latest event time"]
+    headers = ["partner", "name", "events counted", "latest event"]
+    caption = "Partners and when each last published (by event time, in every incident)"
     return (
         "<section aria-labelledby='partners-title'><h2 id='partners-title'>Partners</h2>"
-        + table("Partners and when each last published", headers, rows)
+        + table(caption, headers, rows)
         + "</section>"
     )
 
