@@ -121,7 +121,7 @@ def report_at(database_url: str, at: datetime) -> dict[str, Any]:
 
 def test_the_figures_are_the_sitrep_at_the_time_asked(board: str, database_url: str) -> None:
     with chromium_page() as (page, errors):
-        page.goto(f"{board}/?at={rfc3339_utc(T)}")
+        page.goto(f"{board}/?at=2024-03-10T13:00%2B01:00")  # T, to the minute, in +01:00
         expected = expected_figures(report_at(database_url, T))
         assert expected["requests.open"] == 1 and expected["stock.hub-a.food_parcel.level"] == 55
         assert shown_figures(page, INCIDENT) == expected
@@ -181,8 +181,10 @@ def test_an_unknown_incident_or_time_is_a_clear_page(board: str) -> None:
         unknown = http.get("/", params={"incident": "flood-2042"})
         assert unknown.status_code == 404
         assert f"no incident flood-2042: the incidents with events are {INCIDENT}" in unknown.text
-        bad = http.get("/", params={"at": "yesterday"})
-        assert bad.status_code == 400 and "at &#x27;yesterday&#x27;" in bad.text
+        bad = http.get("/", params={"at": "2024-03-10T12:00"})  # no offset: which 12:00?
+        assert bad.status_code == 400
+        why = "at &#x27;2024-03-10T12:00&#x27;: must be an RFC 3339 time with an offset"
+        assert why in bad.text
         one = http.get("/", params={"incident": INCIDENT})
         assert one.status_code == 200 and f"data-incident='{INCIDENT}'" in one.text
 

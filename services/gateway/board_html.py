@@ -64,9 +64,9 @@ SCRIPT = f"""
 """
 
 RULE = (
-    "Unless a time is asked for with <code>?at=</code> (RFC 3339, e.g."
-    " <code>?at=2020-04-06T09:00Z</code>), each incident is shown as of now while it is live"
-    " (an event in the last 24 hours), and otherwise as of its latest event: a past incident"
+    "Unless a time is asked for with <code>?at=</code> (RFC 3339 or to the minute, with an"
+    " offset: <code>?at=2020-04-06T09:00Z</code>), each incident is shown as of now while it is"
+    " live (an event in the last 24 hours), and otherwise as of its latest event: a past incident"
     " shows its figures as they stood when it went quiet. <code>?incident=ID</code> shows one."
 )
 
