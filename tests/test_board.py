@@ -189,6 +189,14 @@ def test_an_unknown_incident_or_time_is_a_clear_page(board: str) -> None:
         assert one.status_code == 200 and f"data-incident='{INCIDENT}'" in one.text
 
 
+def test_a_board_with_no_incident_says_so(database_url: str, tmp_path: Path) -> None:
+    settings = Settings(TANDEM_DATA_DIR=tmp_path / "data", DATABASE_URL=database_url)
+    with running_gateway(settings) as url, httpx.Client(base_url=url) as http:
+        empty = http.get("/")
+        assert empty.status_code == 200
+        assert "No incident has events yet" in empty.text and "data-incident" not in empty.text
+
+
 def test_the_board_passes_wcag_22_aa(board: str) -> None:
     with chromium_page() as (page, errors):
         page.goto(f"{board}/?at={rfc3339_utc(T)}")
