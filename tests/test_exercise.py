@@ -5,7 +5,6 @@ gateway into the run, lessons, and the debrief opened in headless Chromium."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from services.figures.sitrep import sitrep
 from services.partners import Partner, add_partner
 from services.replay.debrief import Figures, gather
 from services.settings import Settings
+from tests.browser import axe_violations, chromium_page
 from tests.exercise_fixtures import INCIDENT, archive, compressed
 from tests.servers import TANDEM, run_tandem, running_gateway, service_process, wait_for
 
@@ -28,7 +28,6 @@ EVENTS = compressed(300, timedelta(minutes=8))
 START = min(datetime.fromisoformat(e["time"]) for e in EVENTS)
 END = max(datetime.fromisoformat(e["time"]) for e in EVENTS)
 RUN = "ex1"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 OVERWHELMED = {
     "id": "council-overwhelmed",
@@ -177,8 +176,6 @@ def test_an_exercise_from_replay_to_debrief(settings: Settings, tmp_path: Path) 
     outcome = next(i for i in debrief.injects if i.inject_id == "council-overwhelmed")
     assert [a.event_id for a in outcome.actions] == ["ex1-move-1"]
 
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium): the report opens")
     opened_in_chromium(report)
 
 
@@ -191,28 +188,16 @@ def participant_counted(database_url: str) -> bool:
 
 
 def opened_in_chromium(report: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
-            page.goto(report.as_uri())
-            for chart in ("backlog", "cover", "utilisation"):
-                svg = page.locator(f"#chart-{chart} svg")
-                box = svg.bounding_box()
-                assert box and box["width"] > 100 and box["height"] > 100, chart
-                lines = svg.locator("polyline")
-                assert lines.count() == 2
-                assert all(
-                    len((lines.nth(n).get_attribute("points") or "").split()) > 1 for n in range(2)
-                ), f"{chart}: a line with no points"
-            assert errors == []
-        finally:
-            browser.close()
+    with chromium_page() as (page, errors):
+        page.goto(report.as_uri())
+        for chart in ("backlog", "cover", "utilisation"):
+            svg = page.locator(f"#chart-{chart} svg")
+            box = svg.bounding_box()
+            assert box and box["width"] > 100 and box["height"] > 100, chart
+            lines = svg.locator("polyline")
+            assert lines.count() == 2
+            assert all(
+                len((lines.nth(n).get_attribute("points") or "").split()) > 1 for n in range(2)
+            ), f"{chart}: a line with no points"
+        assert axe_violations(page) == []
+        assert errors == []

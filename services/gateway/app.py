@@ -19,6 +19,7 @@ from schemas.bindings import UnsupportedMediaType
 from schemas.wire import dropped_by_id
 from services.completeness import COMPLETENESS_SQL, Completeness, completeness_of
 from services.gateway import (
+    board_routes,
     dead_letters,
     exercise_routes,
     feed_routes,
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feed_routes.router)
     app.include_router(exercise_routes.router)
     app.include_router(refusals_routes.router)
+    app.include_router(board_routes.router)
 
     app.add_exception_handler(Refused, refusals.answer)
     app.add_exception_handler(psycopg.OperationalError, refusals.database_unavailable)

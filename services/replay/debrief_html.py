@@ -134,18 +134,22 @@ def _charts(comparisons: Sequence[Comparison]) -> str:
         f"<span><i class='swatch' style='background:{ORIGINAL_COLOUR}'></i>the original</span>"
         "</p>"
     )
-    charts = [
-        f"<figure id='chart-{key}'><figcaption>{escape(title)}</figcaption>"
-        + line_chart(
-            [c.scenario_time for c in comparisons],
-            {
-                RUN_COLOUR: [value(c.run) for c in comparisons],
-                ORIGINAL_COLOUR: [value(c.original) for c in comparisons],
-            },
+    times = [c.scenario_time for c in comparisons]
+    charts = []
+    for key, title, value in CHARTS:
+        run = [value(c.run) for c in comparisons]
+        original = [value(c.original) for c in comparisons]
+        label = (
+            f"{title}, scenario time {_time(times[0]) if times else '—'} to"
+            f" {_time(times[-1]) if times else '—'}: {_trend('this run', run)};"
+            f" {_trend('the original', original)}. Every value is in the table below the chart."
         )
-        + "</figure>"
-        for key, title, value in CHARTS
-    ]
+        charts.append(
+            f"<figure id='chart-{key}'><figcaption>{escape(title)}</figcaption>"
+            + line_chart(times, {RUN_COLOUR: run, ORIGINAL_COLOUR: original}, label)
+            + _chart_table(title, times, run, original)
+            + "</figure>"
+        )
     return (
         "<h2>The run against the original, at the same scenario times</h2>"
         + legend
@@ -153,8 +157,40 @@ def _charts(comparisons: Sequence[Comparison]) -> str:
     )
 
 
-def line_chart(times: Sequence[datetime], series: dict[str, list[float | int | None]]) -> str:
-    """An SVG line chart: one polyline per colour; gaps where a value is missing."""
+def _trend(side: str, values: Sequence[float | int | None]) -> str:
+    """A line in words, for those who cannot see it: where it starts, ends, peaks and dips."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return f"{side} has no value"
+    return (
+        f"{side} from {_number(known[0])} to {_number(known[-1])}"
+        f" (lowest {_number(min(known))}, highest {_number(max(known))})"
+    )
+
+
+def _chart_table(
+    title: str,
+    times: Sequence[datetime],
+    run: Sequence[float | int | None],
+    original: Sequence[float | int | None],
+) -> str:
+    """The chart's values as a table: its text alternative in full, folded away until asked."""
+    rows = [
+        [_time(at), _number(mine), _number(theirs)]
+        for at, mine, theirs in zip(times, run, original, strict=True)
+    ]
+    return (
+        f"<details><summary>{escape(title)}: the values</summary>"
+        + _table(["scenario time", "this run", "the original"], rows, "No values.")
+        + "</details>"
+    )
+
+
+def line_chart(
+    times: Sequence[datetime], series: dict[str, list[float | int | None]], label: str
+) -> str:
+    """An SVG line chart: one polyline per colour; gaps where a value is missing. `label` is
+    its text alternative (WCAG 1.1.1), for the image role and its title."""
     values = [v for line in series.values() for v in line if v is not None]
     top = max(values, default=0) or 1
     step = (WIDTH - 2 * PAD) / max(len(times) - 1, 1)
@@ -183,7 +219,8 @@ def line_chart(times: Sequence[datetime], series: dict[str, list[float | int | N
         )
     return (
         f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' width='{WIDTH}'"
-        f" height='{HEIGHT}' role='img'>{axis}{''.join(lines)}</svg>"
+        f" height='{HEIGHT}' role='img' aria-label='{escape(label)}'>"
+        f"<title>{escape(label)}</title>{axis}{''.join(lines)}</svg>"
     )
 
 
