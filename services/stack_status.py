@@ -83,7 +83,8 @@ def describe(status: dict[str, Any]) -> list[str]:
     if demo is not None:
         done = "finished: " if demo["finished"] else ""
         lines.append(
-            f"demo      {demo['incident']}: {done}{demo['sent']:,} of {demo['total']:,} events sent"
+            f"demo      {demo['incident']}: {done}{demo['sent']:,} of {demo['total']:,} events"
+            f" sent ({demo['sent'] / demo['total']:.0%})"
         )
     return lines
 
