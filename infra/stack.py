@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -63,6 +64,15 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def listening(port: int) -> bool:
+    """Whether something accepts connections on the loopback `port`."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def wait_ready(url: str, alive: Callable[[], bool], timeout: float = READY_SECONDS) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -96,6 +106,12 @@ class Stack:
 
     def start(self) -> Settings:
         self.forget()  # what a killed run left
+        if listening(self.options.port):
+            # Its readiness would be taken for this gateway's.
+            raise RuntimeError(
+                f"port {self.options.port} is taken (a stack of another data directory?):"
+                " give this one another with --port"
+            )
         database_url = self.settings.database_url or self._start_postgres()
         bootstrap = self.settings.kafka_bootstrap or self._start_broker()
         gateway_url = f"http://127.0.0.1:{self.options.port}"

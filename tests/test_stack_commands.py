@@ -123,6 +123,16 @@ def test_a_second_up_names_the_running_stack_and_touches_nothing(project: Projec
         httpx.get(f"http://127.0.0.1:{other_port}/readyz", timeout=5)
 
 
+def test_an_up_on_a_port_taken_by_another_stack_says_so(project: Project, tmp_path: Path) -> None:
+    other = run_tandem(
+        NOWHERE, "up", "--no-demo", "--data-dir", str(tmp_path / "d"), "--port", str(project.port)
+    )
+    assert other.returncode == 1
+    assert f"port {project.port} is taken" in other.stderr
+    assert "Tandem is ready." not in other.stdout
+    assert not (tmp_path / "d" / "pg").exists()  # it gave up before starting anything
+
+
 def test_status_from_a_subfolder_shows_what_runs(project: Project) -> None:
     assert project.process is not None
     demo_events = len(build("kingston-2020").events)

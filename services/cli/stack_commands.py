@@ -131,6 +131,9 @@ def status(
         raise fail(f"a stack is starting from {data_dir} (tandem up pid {pid}); ask again soon")
     if stack is None and not settings.database_url:
         raise fail(settings.no_stack())
+    if output != "json":  # first: which process is down, should the database not answer
+        told = [f"stack     {settings.no_stack()}", f"gateway   {settings.gateway_url}"]
+        typer.echo("\n".join(describe(stack) if stack else told))
     with database() as conn:
         row = conn.execute(COMPLETENESS_SQL).fetchone()
     assert row is not None
@@ -147,11 +150,6 @@ def status(
             )
         )
         return
-    if stack is None:
-        typer.echo(f"stack     {settings.no_stack()}")
-        typer.echo(f"gateway   {settings.gateway_url}")
-    else:
-        typer.echo("\n".join(describe(stack)))
     problems = found.problems()
     if not problems:
         state = "complete: every stored event is in the archive, the figures and the router"
