@@ -5,6 +5,7 @@ events sent of the total, and whether it finished. Written about once a second, 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from services.logs import replace_private
+
+log = logging.getLogger(__name__)
 
 DEMO_FILE = "demo.json"
 EVERY_SECONDS = 1.0
@@ -36,8 +39,11 @@ class DemoProgress:
             "finished": count == self.total,
             "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        replace_private(self.path, json.dumps(progress).encode())
         self._written = now
+        try:
+            replace_private(self.path, json.dumps(progress).encode())
+        except OSError as exc:  # only `tandem status` misses it: the demo goes on
+            log.warning("could not record the demo's progress", extra={"reason": str(exc)})
 
 
 def read_progress(data_dir: Path) -> dict[str, Any] | None:
