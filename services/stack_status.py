@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -89,12 +90,16 @@ def describe(status: dict[str, Any]) -> list[str]:
     return lines
 
 
-def stop_stack(data_dir: Path, timeout: float = DOWN_SECONDS) -> int | None:
-    """Stop the `tandem up` running from `data_dir` as Ctrl-C in its terminal would, and wait
-    until it and everything it started have ended; return its pid, or None when none runs."""
+def stop_stack(
+    data_dir: Path, stopping: Callable[[int], None], timeout: float = DOWN_SECONDS
+) -> int | None:
+    """Stop the `tandem up` running from `data_dir` as Ctrl-C in its terminal would (telling
+    `stopping` its pid), and wait until it and everything it started have ended; return its
+    pid, or None when none runs."""
     pid = holder(data_dir)
     if pid is None:
         return None
+    stopping(pid)
     record = running_stack(data_dir) or {"services": {}, "servers": {}}
     started = [pid, *record["services"].values(), *record["servers"].values()]
     try:

@@ -211,7 +211,11 @@ def test_down_from_another_process_stops_everything(project: Project) -> None:
     down = project.tandem("down")
 
     assert down.returncode == 0, down.stderr
-    assert f"stopped the stack that ran from {project.data_dir}" in down.stdout
+    pid = project.process.pid
+    assert down.stdout.splitlines() == [
+        f"stopping the stack running from {project.data_dir} (tandem up pid {pid})…",
+        "stopped: every process it started has ended",
+    ]
     assert project.process.wait(10) == 0
     assert [pid for pid in pids if live(pid)] == []
     assert running_with(str(project.data_dir)) == []

@@ -170,10 +170,14 @@ def down() -> None:
 
     settings = settings_for()
     data_dir = settings.data_dir.absolute()
+
+    def stopping(pid: int) -> None:
+        typer.echo(f"stopping the stack running from {data_dir} (tandem up pid {pid})…")
+
     try:
-        pid = stop_stack(data_dir)
+        pid = stop_stack(data_dir, stopping)
     except (TimeoutError, PermissionError) as exc:
         raise fail(f"could not stop the stack in {data_dir}: {exc}") from None
     if pid is None:
         raise fail(settings.no_stack())
-    typer.echo(f"stopped the stack that ran from {data_dir} (tandem up pid {pid})")
+    typer.echo("stopped: every process it started has ended")
