@@ -62,6 +62,10 @@ class EmbeddedBroker:
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self.alive() and self._process is not None else None
+
     def start(self, timeout: float = 20.0) -> str:
         """Start on this broker's port (the same one again after a crash): empty, as ever."""
         self.stop()

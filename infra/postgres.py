@@ -54,8 +54,12 @@ class EmbeddedPostgres:
         return server.get_uri()
 
     def alive(self) -> bool:
+        return self.pid() is not None
+
+    def pid(self) -> int | None:
+        """The postmaster's pid, while it runs."""
         info = PostmasterInfo.read_from_pgdata(self.pgdata) if self.pgdata.exists() else None
-        return info is not None and info.is_running()
+        return info.pid if info is not None and info.is_running() else None
 
     def stop(self) -> None:
         info = PostmasterInfo.read_from_pgdata(self.pgdata) if self.pgdata.exists() else None

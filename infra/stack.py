@@ -1,21 +1,27 @@
 """`tandem up`: the whole platform on one machine, from nothing installed but Python.
 
-Embedded PostgreSQL and broker when `DATABASE_URL` / `KAFKA_BOOTSTRAP` are unset, migrations,
-topics, every service as a supervised process with its own log in `<data dir>/logs/`, then
-readiness, and the demo incident streamed through the gateway.
+One stack per data directory (a lock held for life: a second `tandem up` there says where the
+first listens and touches nothing of it), embedded PostgreSQL and broker when `DATABASE_URL` /
+`KAFKA_BOOTSTRAP` are unset, migrations, topics, every service as a supervised process with its
+own log in `<data dir>/logs/`, then readiness, `stack.json` (who runs, since when, where, each
+pid: what `tandem status` shows), and the demo incident streamed through the gateway.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import httpx
 
@@ -24,7 +30,10 @@ from infra.migrate import migrate
 from infra.postgres import EmbeddedPostgres
 from infra.supervisor import ServiceSpec, Supervisor
 from infra.topics import ensure_topics
-from services.settings import STACK_FILE, Settings
+from services.demo_progress import DEMO_FILE
+from services.logs import replace_private
+from services.settings import STACK_FILE, Settings, running_stack
+from services.stack_lock import StackRunning, hold
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +64,15 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def listening(port: int) -> bool:
+    """Whether something accepts connections on the loopback `port`."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def wait_ready(url: str, alive: Callable[[], bool], timeout: float = READY_SECONDS) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -83,11 +101,17 @@ class Stack:
         )
         self.settings = settings
         self.supervisor: Supervisor | None = None
+        self.started_at = datetime.now(UTC)
+        self._recorded: dict[str, Any] = {}
 
     def start(self) -> Settings:
-        # Only its owner may enter: the embedded servers' data, logs, where everything listens.
-        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.data_dir.chmod(0o700)
+        self.forget()  # what a killed run left
+        if listening(self.options.port):
+            # Its readiness would be taken for this gateway's.
+            raise RuntimeError(
+                f"port {self.options.port} is taken (a stack of another data directory?):"
+                " give this one another with --port"
+            )
         database_url = self.settings.database_url or self._start_postgres()
         bootstrap = self.settings.kafka_bootstrap or self._start_broker()
         gateway_url = f"http://127.0.0.1:{self.options.port}"
@@ -106,24 +130,42 @@ class Stack:
             self.supervisor.start(spec)
         supervisor = self.supervisor
         wait_ready(gateway_url, lambda: len(supervisor.pids()) == len(services(0)))
-        stack_file = self.data_dir / STACK_FILE
-        stack_file.write_text(
-            json.dumps(
-                {
-                    "database_url": database_url,
-                    "kafka_bootstrap": bootstrap,
-                    "gateway_url": gateway_url,
-                    "services": supervisor.pids(),
-                },
-                indent=2,
-            )
-        )
+        self.keep_record()
         return self.settings
+
+    def record(self) -> dict[str, Any]:
+        """What `stack.json` says: this process, since when, where each server listens, and
+        the pid of each service and embedded server."""
+        assert self.supervisor is not None
+        servers = {
+            "postgres": self.postgres.pid() if self.postgres is not None else None,
+            "broker": self.broker.pid if self.broker is not None else None,
+        }
+        return {
+            "pid": os.getpid(),
+            "started_at": self.started_at.isoformat(timespec="seconds"),
+            "database_url": self.settings.database_url,
+            "kafka_bootstrap": self.settings.kafka_bootstrap,
+            "gateway_url": self.settings.gateway_url,
+            "services": self.supervisor.pids(),
+            "servers": {name: pid for name, pid in servers.items() if pid is not None},
+        }
+
+    def keep_record(self) -> None:
+        """Write `stack.json` again when a pid changed (something was started again)."""
+        record = self.record()
+        if record != self._recorded:
+            replace_private(self.data_dir / STACK_FILE, json.dumps(record, indent=2).encode())
+            self._recorded = record
 
     def watch(self) -> None:
         """Until stopped, start again whatever dies: services, and the embedded servers."""
         assert self.supervisor is not None
-        self.supervisor.watch(self.keep_servers_up)
+        self.supervisor.watch(self.keep_up)
+
+    def keep_up(self) -> None:
+        self.keep_servers_up()
+        self.keep_record()
 
     def keep_servers_up(self) -> None:
         """Start an embedded server again if it died. The services need nothing more: they
@@ -148,8 +190,13 @@ class Stack:
         assert self.broker is not None
         return self.broker.start()
 
+    def forget(self) -> None:
+        """Remove what says a stack runs here, and how far its demo went."""
+        for name in (STACK_FILE, DEMO_FILE):
+            (self.data_dir / name).unlink(missing_ok=True)
+
     def close(self) -> None:
-        (self.data_dir / STACK_FILE).unlink(missing_ok=True)
+        self.forget()
         if self.supervisor is not None:
             self.supervisor.stop()
         if self.broker is not None:
@@ -163,6 +210,7 @@ def run(options: StackOptions, settings: Settings, announce: Callable[[str], Non
     # Also SIGINT: a shell without job control starts background commands with it ignored.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, _raise_interrupt)
+    lock = lock_data_dir(options.data_dir.resolve())
     stack = Stack(options, settings)
     stop = threading.Event()
     try:
@@ -182,7 +230,31 @@ def run(options: StackOptions, settings: Settings, announce: Callable[[str], Non
     finally:
         stop.set()
         stack.close()
+        os.close(lock)  # last: `tandem down` waits for this
         announce("stopped")
+
+
+def lock_data_dir(data_dir: Path) -> int:
+    """Make the data directory (only its owner may enter: the embedded servers' data, logs,
+    where everything listens) and hold it for this process's life, or say who holds it."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    try:
+        return hold(data_dir)
+    except StackRunning as exc:
+        raise RuntimeError(already_running(exc)) from None
+
+
+def already_running(exc: StackRunning) -> str:
+    record = running_stack(exc.data_dir)
+    if record is None:
+        where = f"a stack is starting from {exc.data_dir} (tandem up pid {exc.pid})"
+    else:
+        where = (
+            f"a stack already runs from {exc.data_dir}: gateway {record['gateway_url']},"
+            f" tandem up pid {record['pid']}, since {record['started_at']}"
+        )
+    return f"{where}. `tandem status` shows it; `tandem down` stops it"
 
 
 def _stream_demo(settings: Settings, speed: float, stop: threading.Event) -> None:

@@ -20,6 +20,7 @@ import psycopg
 
 from services.client import Publisher
 from services.database import connect
+from services.demo_progress import DEMO_FILE, DemoProgress
 from services.partners import Partner, PartnerExists, add_partner, issue_token
 from services.settings import Settings
 from services.sharing.agreements import Terms
@@ -89,6 +90,7 @@ def stream(settings: Settings, scenario: Scenario, speed: float, stop: threading
     tokens = partner_tokens(settings, scenario)
     publishers = {p: Publisher(settings.gateway_url, t) for p, t in tokens.items()}
     events = scenario.events
+    progress = DemoProgress(settings.data_dir / DEMO_FILE, scenario.incident, len(events))
     first = _time(events[0])
     started = time.monotonic()
     sent = 0
@@ -103,6 +105,7 @@ def stream(settings: Settings, scenario: Scenario, speed: float, stop: threading
             for partner, batch in in_turn(events[sent:due]):
                 publishers[partner].publish(batch)
             sent = due
+            progress.sent(sent)
             stop.wait(TICK_SECONDS)
         log.info("demo streamed", extra={"events": sent, "incident": scenario.incident})
     finally:

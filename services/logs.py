@@ -53,3 +53,13 @@ def open_private(path: Path) -> IO[bytes]:
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     os.fchmod(fd, 0o600)  # made before this, by an older version or another umask
     return os.fdopen(fd, "ab")
+
+
+def replace_private(path: Path, data: bytes) -> None:
+    """Write `path` whole at once (a reader sees the old or the new, never half), readable
+    only by its owner."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
+    os.replace(partial, path)

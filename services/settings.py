@@ -1,8 +1,10 @@
 """The one configuration object: environment variables, then the running stack's record.
 
-`tandem up` writes `$TANDEM_DATA_DIR/stack.json` with where each embedded server and service
+`tandem up` writes `<data dir>/stack.json` with where each embedded server and service
 listens, so commands run from another terminal find the stack without any variable set.
-Environment variables always win.
+Environment variables always win. The data directory is `TANDEM_DATA_DIR`, else the nearest
+`.tandem/` from the working directory upwards (as git finds its repository), else `.tandem`
+here: any folder of a project finds the stack started at its root.
 """
 
 from __future__ import annotations
@@ -15,7 +17,30 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from services.stack_lock import held
+
+DATA_DIR_NAME = ".tandem"
 STACK_FILE = "stack.json"
+
+
+def find_data_dir(start: Path | None = None) -> Path:
+    """The nearest `.tandem/` from `start` (the working directory) upwards, else `.tandem`
+    in `start`."""
+    here = (start or Path.cwd()).absolute()
+    for folder in (here, *here.parents):
+        if (folder / DATA_DIR_NAME).is_dir():
+            return folder / DATA_DIR_NAME
+    return here / DATA_DIR_NAME
+
+
+def running_stack(data_dir: Path) -> dict[str, Any] | None:
+    """What the `tandem up` running from `data_dir` recorded, or None when none runs there:
+    the record a killed `tandem up` left behind is not read."""
+    path = data_dir / STACK_FILE
+    if not held(data_dir) or not path.exists():
+        return None
+    record: dict[str, Any] = json.loads(path.read_text())
+    return record
 
 
 class StackFileSource(PydanticBaseSettingsSource):
@@ -23,8 +48,7 @@ class StackFileSource(PydanticBaseSettingsSource):
 
     def __init__(self, settings_cls: type[BaseSettings], data_dir: Path) -> None:
         super().__init__(settings_cls)
-        path = data_dir / STACK_FILE
-        self._values: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+        self._values: dict[str, Any] = running_stack(data_dir) or {}
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return self._values.get(field_name), field_name, False
@@ -36,7 +60,7 @@ class StackFileSource(PydanticBaseSettingsSource):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
-    data_dir: Path = Field(default=Path(".tandem"), validation_alias="TANDEM_DATA_DIR")
+    data_dir: Path = Field(default_factory=find_data_dir, validation_alias="TANDEM_DATA_DIR")
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     kafka_bootstrap: str | None = Field(default=None, validation_alias="KAFKA_BOOTSTRAP")
     gateway_url: str = Field(default="http://127.0.0.1:8080", validation_alias="TANDEM_GATEWAY_URL")
@@ -75,7 +99,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         given = {**env_settings(), **init_settings()}
-        data_dir = Path(given.get("TANDEM_DATA_DIR") or given.get("data_dir") or ".tandem")
+        data_dir = Path(given.get("TANDEM_DATA_DIR") or given.get("data_dir") or find_data_dir())
         return (init_settings, env_settings, StackFileSource(settings_cls, data_dir))
 
     def child_env(self) -> dict[str, str]:
@@ -96,14 +120,27 @@ class Settings(BaseSettings):
         """A topic's full name under the configured prefix."""
         return f"{self.topic_prefix}{name}"
 
+    def no_stack(self) -> str:
+        """That no stack runs from the data directory, how it was looked for, how to start one."""
+        data_dir = self.data_dir.absolute()
+        if data_dir != find_data_dir():
+            return f"no stack runs from {data_dir} (TANDEM_DATA_DIR); start one with `tandem up`"
+        if data_dir.is_dir():
+            return (
+                f"no stack runs from {data_dir} (the nearest {DATA_DIR_NAME}/ from here); start"
+                " one with `tandem up`, or set TANDEM_DATA_DIR to another stack's"
+            )
+        return (
+            f"no running stack found from {data_dir.parent} (looked for {DATA_DIR_NAME}/ here"
+            " and above; set TANDEM_DATA_DIR or start one with `tandem up`)"
+        )
+
     def require_database_url(self) -> str:
         if not self.database_url:
-            raise RuntimeError("no database: set DATABASE_URL, or start the stack with `tandem up`")
+            raise RuntimeError(f"no database: {self.no_stack()}, or set DATABASE_URL")
         return self.database_url
 
     def require_kafka_bootstrap(self) -> str:
         if not self.kafka_bootstrap:
-            raise RuntimeError(
-                "no broker: set KAFKA_BOOTSTRAP, or start the stack with `tandem up`"
-            )
+            raise RuntimeError(f"no broker: {self.no_stack()}, or set KAFKA_BOOTSTRAP")
         return self.kafka_bootstrap

@@ -106,10 +106,14 @@ def service_process(
 TANDEM = str(Path(sys.executable).with_name("tandem"))
 
 
-def run_tandem(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """The `tandem` command as a user runs it, with `env` over this process's environment
-    (a value of "" removes the variable)."""
+def run_tandem(
+    env: dict[str, str], *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The `tandem` command as a user runs it (in `cwd`), with `env` over this process's
+    environment (a value of "" removes the variable)."""
     merged = {**os.environ, **env}
     for name in [name for name, value in env.items() if value == ""]:
-        merged.pop(name)
-    return subprocess.run([TANDEM, *args], capture_output=True, text=True, env=merged, timeout=60)
+        merged.pop(name, None)
+    return subprocess.run(
+        [TANDEM, *args], capture_output=True, text=True, env=merged, timeout=60, cwd=cwd
+    )

@@ -24,11 +24,15 @@ from tests.servers import TANDEM, wait_for
 READY_SECONDS = 90.0
 
 
-def start(data_dir: Path, port: int, out: Path) -> subprocess.Popen[bytes]:
-    """`tandem up --no-demo` with its own embedded servers, whatever this session uses."""
+def start(
+    data_dir: Path, port: int, out: Path, demo_speed: float | None = None
+) -> subprocess.Popen[bytes]:
+    """`tandem up --no-demo` (or with the demo at `demo_speed`) with its own embedded servers,
+    whatever this session uses."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP")}
+    demo = ("--no-demo",) if demo_speed is None else ("--demo-speed", str(demo_speed))
     return subprocess.Popen(
-        [TANDEM, "up", "--no-demo", "--data-dir", str(data_dir), "--port", str(port)],
+        [TANDEM, "up", *demo, "--data-dir", str(data_dir), "--port", str(port)],
         stdout=out.open("wb"),
         stderr=subprocess.STDOUT,
         env=env,
@@ -48,10 +52,11 @@ def wait_ready(out: Path) -> None:
 
 
 @contextmanager
-def short_data_dir(keep_logs_in: Path) -> Iterator[Path]:
-    """A data directory with a short path (PostgreSQL's socket lives in it), removed after
-    use: its services' logs are kept in `keep_logs_in` (pytest's own, rotated, temp folder)."""
-    data_dir = Path(tempfile.mkdtemp(prefix="tandem-up-")) / "data"
+def short_data_dir(keep_logs_in: Path, name: str = "data") -> Iterator[Path]:
+    """A data directory `name` with a short path (PostgreSQL's socket lives in it), removed
+    after use: its services' logs are kept in `keep_logs_in` (pytest's own, rotated, temp
+    folder)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="tandem-up-")) / name
     try:
         yield data_dir
     finally:
@@ -135,3 +140,15 @@ class StackProcess:
             return psutil.Process(pid)
         except (FileNotFoundError, IndexError, ValueError, psutil.NoSuchProcess):
             return None
+
+
+def running_with(text: str) -> list[int]:
+    """Live processes whose command line mentions `text` (a leftover server, say)."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.status() != psutil.STATUS_ZOMBIE and text in " ".join(process.cmdline()):
+                found.append(process.pid)
+        except psutil.Error:
+            continue
+    return found

@@ -15,7 +15,7 @@ import psycopg
 from infra.broker import free_port
 from tests.events_store import sample_event
 from tests.servers import run_tandem, wait_for
-from tests.stack_process import short_data_dir, start, stop, wait_ready
+from tests.stack_process import running_with, short_data_dir, start, stop, wait_ready
 
 
 def tandem(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -79,15 +79,3 @@ def assert_private(data_dir: Path) -> None:
     assert modes == dict.fromkeys(modes, 0o600)
     for folder in (data_dir, data_dir / "logs", data_dir / "pg"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
-
-
-def running_with(text: str) -> list[int]:
-    """Live processes whose command line mentions `text` (a leftover server, say)."""
-    found = []
-    for process in psutil.process_iter():
-        try:
-            if process.status() != psutil.STATUS_ZOMBIE and text in " ".join(process.cmdline()):
-                found.append(process.pid)
-        except psutil.Error:
-            continue
-    return found

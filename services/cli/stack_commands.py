@@ -1,4 +1,4 @@
-"""Running the platform: `tandem up`, `tandem partner add`, `tandem simulate`."""
+"""Running the platform: `tandem up`, `status`, `down`, `tandem partner add`, `tandem simulate`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def up(
         float, typer.Option(help="Scenario seconds per wall-clock second for the demo.")
     ] = 3600.0,
 ) -> None:
-    """Start the whole platform (what `make run` runs) until Ctrl-C."""
+    """Start the whole platform (what `make run` runs) until Ctrl-C or `tandem down`: one
+    stack per data directory."""
     from infra.stack import StackOptions, run
     from services import logs
 
@@ -117,18 +118,38 @@ def status(
         str, typer.Option("--format", help="text or json", metavar="text|json")
     ] = "text",
 ) -> None:
-    """Where the stack listens, and whether every accepted event has reached the figures."""
+    """What runs from this data directory (each process, since when, where it listens, the
+    demo's progress), and whether every accepted event has reached the figures."""
     from services.completeness import COMPLETENESS_SQL, completeness_of
+    from services.stack_lock import holder
+    from services.stack_status import describe, stack_status
 
     settings = settings_for()
+    data_dir = settings.data_dir.absolute()
+    stack = stack_status(data_dir)
+    if stack is None and (pid := holder(data_dir)) is not None:
+        raise fail(f"a stack is starting from {data_dir} (tandem up pid {pid}); ask again soon")
+    if stack is None and not settings.database_url:
+        raise fail(settings.no_stack())
+    if output != "json":  # first: which process is down, should the database not answer
+        told = [f"stack     {settings.no_stack()}", f"gateway   {settings.gateway_url}"]
+        typer.echo("\n".join(describe(stack) if stack else told))
     with database() as conn:
         row = conn.execute(COMPLETENESS_SQL).fetchone()
     assert row is not None
     found = completeness_of(row)
     if output == "json":
-        typer.echo(orjson.dumps({"gateway": settings.gateway_url, "figures": found.summary()}))
+        typer.echo(
+            orjson.dumps(
+                {
+                    "data_dir": str(data_dir),
+                    "gateway": settings.gateway_url,
+                    "stack": stack,
+                    "figures": found.summary(),
+                }
+            )
+        )
         return
-    typer.echo(f"gateway   {settings.gateway_url}")
     problems = found.problems()
     if not problems:
         state = "complete: every stored event is in the archive, the figures and the router"
@@ -141,3 +162,22 @@ def status(
         f"repairs   {found.repairs_total} events published again by the reconciler;"
         f" {found.unconfirmed_total} records re-sent by the relay"
     )
+
+
+def down() -> None:
+    """Stop the stack running from this data directory, as Ctrl-C in its terminal would."""
+    from services.stack_status import stop_stack
+
+    settings = settings_for()
+    data_dir = settings.data_dir.absolute()
+
+    def stopping(pid: int) -> None:
+        typer.echo(f"stopping the stack running from {data_dir} (tandem up pid {pid})…")
+
+    try:
+        pid = stop_stack(data_dir, stopping)
+    except (TimeoutError, PermissionError) as exc:
+        raise fail(f"could not stop the stack in {data_dir}: {exc}") from None
+    if pid is None:
+        raise fail(settings.no_stack())
+    typer.echo("stopped: every process it started has ended")
