@@ -4,6 +4,7 @@ sent again, and only that; its findings are what `/metrics`, `/readyz` and `tand
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -174,8 +175,9 @@ def test_tandem_status_says_when_figures_are_behind_and_what_is_repaired(
         as_json = run_tandem(env, "status", "--format", "json")
     assert complete.returncode == 0, complete.stderr
     assert "figures   complete" in complete.stdout
-    assert "figures behind: 12 events stored but not yet counted, the oldest 120 s ago" in (
-        behind.stdout
+    assert re.search(
+        r"figures behind: 12 events stored but not yet counted, the oldest 12\d s ago",
+        behind.stdout,
     )
     assert "repairing: 2 events published again" in behind.stdout
     assert "5 events published again by the reconciler" in behind.stdout
