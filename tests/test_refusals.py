@@ -42,6 +42,32 @@ def refusals(gateway: Gateway, token: str, after: int = 0) -> dict[str, Any]:
     return answer
 
 
+def refuse_on_kafka(settings: Settings, messages: list[tuple[bytes, list[Any]]]) -> None:
+    """Produce `messages` (value, headers) to `events.inbound` and have the inbound service's
+    writer take them in, until as many dead letters as messages are kept."""
+    producer = KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, max_request_size=1024 * 1024
+    )
+    for value, headers in messages:
+        producer.send(settings.topic(INBOUND), value=value, headers=headers, partition=0)
+    producer.flush()
+    producer.close()
+    with psycopg.connect(settings.require_database_url()) as conn:
+        consumer = BatchConsumer(settings, conn, "inbound", INBOUND, relayed=False)
+        writer = InboundWriter()
+
+        def written() -> bool:
+            consumer.poll_once(writer, timeout_ms=200)
+            row = conn.execute("SELECT count(*) FROM dead_letters").fetchone()
+            conn.commit()
+            return row == (len(messages),)
+
+        try:
+            wait_for(written, what="every message refused")
+        finally:
+            consumer.close()
+
+
 def digest(body: bytes) -> tuple[int, str]:
     return len(body), hashlib.sha256(body).hexdigest()
 
@@ -103,27 +129,8 @@ def test_refused_kafka_messages_are_seen_by_their_partner_alone(
         (big, own),
         (orjson.dumps(sample_event(4)), [("authorization", b"Bearer tdm_nobody_secret")]),
     ]
-    producer = KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, max_request_size=1024 * 1024
-    )
-    for value, headers in messages:
-        producer.send(settings.topic(INBOUND), value=value, headers=headers, partition=0)
-    producer.flush()
-    producer.close()
+    refuse_on_kafka(settings, messages)
     with psycopg.connect(settings.require_database_url()) as conn:
-        consumer = BatchConsumer(settings, conn, "inbound", INBOUND, relayed=False)
-        writer = InboundWriter()
-
-        def written() -> bool:
-            consumer.poll_once(writer, timeout_ms=200)
-            row = conn.execute("SELECT count(*) FROM dead_letters").fetchone()
-            conn.commit()
-            return row == (len(messages),)
-
-        try:
-            wait_for(written, what="every message refused")
-        finally:
-            consumer.close()
         kept = conn.execute(
             "SELECT max(octet_length(payload)), max(size) FROM dead_letters"
         ).fetchone()
@@ -148,26 +155,11 @@ def test_a_partner_producing_with_a_replaced_token_sees_the_refusal(
     with psycopg.connect(settings.require_database_url()) as conn:
         current = rotate_token(conn, "rbk-council", keep_old=False)
     old, forged = gateway.other_token, gateway.other_token[:-4] + "abcd"
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
-    for token in (old, forged):
-        header = [("authorization", f"Bearer {token}".encode())]
-        producer.send(settings.topic(INBOUND), value=orjson.dumps(COUNCIL_EVENT), headers=header)
-    producer.flush()
-    producer.close()
-    with psycopg.connect(settings.require_database_url()) as conn:
-        consumer = BatchConsumer(settings, conn, "inbound", INBOUND, relayed=False)
-        writer = InboundWriter()
-
-        def written() -> bool:
-            consumer.poll_once(writer, timeout_ms=200)
-            row = conn.execute("SELECT count(*) FROM dead_letters").fetchone()
-            conn.commit()
-            return row == (2,)
-
-        try:
-            wait_for(written, what="both messages refused")
-        finally:
-            consumer.close()
+    value = orjson.dumps(COUNCIL_EVENT)
+    refuse_on_kafka(
+        settings,
+        [(value, [("authorization", f"Bearer {token}".encode())]) for token in (old, forged)],
+    )
     seen = refusals(gateway, current)["refusals"]
     assert [(r["channel"], r["status"]) for r in seen] == [("kafka", 401)] * 2
     assert "revoked or replaced" in seen[0]["problems"][0]["reason"]
