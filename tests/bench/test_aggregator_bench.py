@@ -27,6 +27,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 COPIES = 3  # about 107,000 events
 
 
+AGENT_RATIO = 0.8
+"""The aggregator's target: this share of a do-nothing faust agent's rate, in the same run."""
+
+
 def bare_consumer_rate(settings: Settings, count: int) -> float:
     async def consume() -> float:
         consumer = AIOKafkaConsumer(
@@ -119,10 +123,14 @@ def test_aggregator_throughput(settings: Settings, results: Results, tmp_path: P
         f"bare aiokafka consumer {bare:,.0f}/s; naive faust table agent {naive:,.0f}/s;"
         f" faust take_events agent doing nothing {take:,.0f}/s (one process)"
     )
+    # faust's own per-record path is the ceiling on two cores: the aggregator is judged by how
+    # close it comes to a faust agent that takes every event and does nothing with it.
     for label, rate in (("1 worker", one), ("2 workers", two)):
         results.add(
             f"aggregator, topic → committed figures ({label})",
-            f"{rate:,.0f} events/s ({rate / naive:.1f}× naive faust)",
+            f"{rate:,.0f} events/s ({rate / take:.2f}× the agent doing nothing;"
+            f" {rate / naive:.1f}× naive faust)",
             anchors,
-            "≥ 20,000 events/s " + ("✅" if rate >= 20_000 else "❌"),
+            f"≥ {AGENT_RATIO}× a faust agent doing nothing "
+            + ("✅" if rate >= AGENT_RATIO * take else "❌"),
         )
