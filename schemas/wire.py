@@ -87,7 +87,7 @@ def _through_the_door(raw_events: list[object], *, batch: bool) -> list[Event]:
     if problems:
         raise ContractError(problems)
     for event, door in zip(events, settled, strict=True):
-        event._dropped = door.dropped
+        event.dropped_at_the_door(door.dropped)
     return events
 
 
