@@ -109,6 +109,7 @@ class Settings(BaseSettings):
             "TANDEM_GATEWAY_URL": self.gateway_url,
             "TANDEM_TOPIC_PREFIX": self.topic_prefix,
             "TANDEM_TOPIC_PARTITIONS": str(self.topic_partitions),
+            "TANDEM_LOG_LEVEL": self.log_level,
         }
         if self.database_url:
             env["DATABASE_URL"] = self.database_url

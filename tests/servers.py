@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import psycopg
 from psycopg import sql
 
@@ -101,6 +102,23 @@ def service_process(
             if process.poll() is None:
                 process.terminate()
                 process.wait(10)
+
+
+@contextmanager
+def gateway_process(settings: Settings, log: Path) -> Iterator[str]:
+    """The gateway as its own process, as `tandem up` runs it; yields its URL once it answers."""
+    port = free_port()
+    with service_process("services.gateway", settings, log, "--port", str(port)):
+        url = f"http://127.0.0.1:{port}"
+
+        def ready() -> bool:
+            try:
+                return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_for(ready, 60, "the gateway")
+        yield url
 
 
 TANDEM = str(Path(sys.executable).with_name("tandem"))

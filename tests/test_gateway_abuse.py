@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,14 +19,13 @@ import psycopg
 import pytest
 
 import services.partners
-from infra.broker import free_port
 from services.partners import revoke_tokens
 from services.relay.outboxes import DEAD_LETTERS
 from services.settings import Settings
 from services.verified_tokens import APPLICATION_NAME, TRUSTED_SECONDS
 from tests.events_store import sample_event
 from tests.gateway_http import BATCH, SINGLE, Gateway, gateway_for
-from tests.servers import wait_for
+from tests.servers import gateway_process, wait_for
 
 MIB = 1024 * 1024
 KEPT = 64 * 1024
@@ -197,30 +194,8 @@ def test_a_token_verified_before_the_guessing_keeps_working(
 @pytest.fixture
 def second_gateway(settings: Settings, tmp_path: Path) -> Iterator[str]:
     """Another gateway process on the same database, as `tandem up` or compose runs it."""
-    port = free_port()
-    env = {**os.environ, **settings.child_env()}
-    log = tmp_path / "second-gateway.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.gateway", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_for(up, timeout=60, what="the second gateway")
+    with gateway_process(settings, tmp_path / "second-gateway.log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def answers(url: str, token: str, n: int) -> int:

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
-from infra.broker import free_port
 from services.settings import Settings
-from tests.servers import wait_for
+from tests import servers
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results.md"
 
@@ -86,32 +82,6 @@ def results() -> Iterator[Results]:
 
 @contextmanager
 def gateway_process(settings: Settings, log: Path) -> Iterator[str]:
-    """The gateway as its own process, as `tandem up` runs it; yields its URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": str(settings.database_url),
-        "KAFKA_BOOTSTRAP": str(settings.kafka_bootstrap),
-        "TANDEM_LOG_LEVEL": "WARNING",
-    }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.gateway", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-
-        def ready() -> bool:
-            try:
-                return httpx.get(f"{url}/healthz").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_for(ready, 30, "gateway")
-        try:
-            yield url
-        finally:
-            process.terminate()
-            process.wait(10)
+    """The gateway as its own process, logging warnings only (a benchmark's requests are many)."""
+    with servers.gateway_process(settings.model_copy(update={"log_level": "WARNING"}), log) as url:
+        yield url
