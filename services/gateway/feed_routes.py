@@ -17,6 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
 from services.gateway.authenticated import Partner
+from services.gateway.path_ids import After, PageLimit
 from services.sharing.store import READ_INBOX_SQL, InboxEntry
 
 router = APIRouter()
@@ -46,8 +47,8 @@ async def _page(pool: AsyncConnectionPool, partner: str, after: int, limit: int)
 async def feed(
     request: Request,
     partner_id: Partner,
-    after: Annotated[int, Query(ge=0, description="the cursor of the last page (0: start)")] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: After = 0,
+    limit: PageLimit = 100,
     wait: Annotated[float, Query(ge=0, le=30, description="seconds to hold an empty answer")] = 0,
 ) -> Feed:
     pool: AsyncConnectionPool = request.app.state.pool

@@ -12,14 +12,15 @@ the operator sees it (`events.rejected`).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 
 from services.gateway.authenticated import Partner
 from services.gateway.dead_letters import READ_SQL, refusal_json
+from services.gateway.path_ids import After, PageLimit
 
 router = APIRouter()
 
@@ -47,8 +48,8 @@ class Refusals(BaseModel):
 async def refusals(
     request: Request,
     partner_id: Partner,
-    after: Annotated[int, Query(ge=0, description="the cursor of the last page (0: start)")] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: After = 0,
+    limit: PageLimit = 100,
 ) -> Refusals:
     pool: AsyncConnectionPool = request.app.state.pool
     async with pool.connection() as conn:
