@@ -14,7 +14,7 @@ from typing import Any
 
 from dashboards.query import DATASOURCE_UID, SqlQuery
 from dashboards.sitrep_sql import CAPACITY, STOCK, params_at, section
-from services.completeness import BEHIND_SECONDS
+from services.streaming.completeness import BEHIND_SECONDS
 
 NOW = "now()"
 LIVE = "'live'"

@@ -18,15 +18,16 @@ from dashboards.panels import (
     time_series_panel,
 )
 from dashboards.sitrep_sql import (
-    AT,
     CAPACITY,
     INCIDENT,
     PARTNER_ACTIVITY,
     RUN,
+    grafana_sql,
     over_section,
     scope,
     section,
 )
+from services.figures.referrals import REFERRAL_ANSWERS
 
 UID = "tandem-partnership"
 
@@ -64,38 +65,6 @@ FROM hourly_figures
 WHERE {scope()} AND metric = 'events' AND $__timeFilter(hour)
 GROUP BY 1, 2
 ORDER BY 1, 2
-""".strip()
-
-# Referrals made in the range, each (request, partner referred to) once, and that partner's
-# first acceptance and first decline of the request after it, up to the end of the range.
-REFERRAL_ANSWERS = f"""
-WITH referred AS (
-    SELECT request_id, to_partner AS partner, min(time) AS referred_at
-    FROM request_events
-    WHERE {scope()} AND step = 3 AND $__timeFilter(time)
-    GROUP BY request_id, to_partner
-), answered AS (
-    SELECT referred.partner, referred.referred_at,
-           min(answer.time) FILTER (WHERE answer.step = 4) AS accepted_at,
-           min(answer.time) FILTER (WHERE answer.step = 5) AS declined_at
-    FROM referred
-    LEFT JOIN request_events answer
-      ON {scope("answer")} AND answer.request_id = referred.request_id
-     AND answer.partner = referred.partner AND answer.step IN (4, 5)
-     AND answer.time >= referred.referred_at AND answer.time <= {AT}
-    GROUP BY referred.partner, referred.request_id, referred.referred_at
-)
-SELECT partner AS "referred to",
-       count(*) AS referrals,
-       round(100.0 * count(accepted_at) / count(*), 1) AS "accepted %",
-       round(100.0 * count(declined_at) / count(*), 1) AS "declined %",
-       count(*) FILTER (WHERE accepted_at IS NULL AND declined_at IS NULL) AS unanswered,
-       round((percentile_cont(0.5) WITHIN GROUP (
-                  ORDER BY extract(epoch FROM accepted_at - referred_at)) / 3600)::numeric, 2)
-           AS "median hours to accept"
-FROM answered
-GROUP BY partner
-ORDER BY partner COLLATE "C"
 """.strip()
 
 # Acceptances in the range of referred requests: hours since the latest referral of the request
@@ -198,7 +167,7 @@ def dashboard() -> Dashboard:
             [
                 table_panel(
                     "Referrals: answers by the partner referred to",
-                    REFERRAL_ANSWERS,
+                    grafana_sql(REFERRAL_ANSWERS),
                     description="Referrals made in the range, per partner referred to: the share"
                     " it accepted and declined by the end of the range, those still"
                     " unanswered, and the median hours from referral to acceptance.",

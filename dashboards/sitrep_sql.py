@@ -53,17 +53,23 @@ def params_at(at: str, run: str = RUN, incident: str = INCIDENT) -> dict[str, st
     }
 
 
-GRAFANA_PARAMS = params_at(AT)
+GRAFANA_PARAMS = {**params_at(AT), "from": "$__timeFrom()::timestamptz"}
 
 
-def section(name: str, **overrides: str) -> str:
-    """The sitrep section `name` with Grafana expressions for its parameters."""
+def grafana_sql(sql: str, **overrides: str) -> str:
+    """A figures query (psycopg parameters) with Grafana expressions for its parameters: `from`
+    and `at` the start and end of the dashboard's range."""
     params = {**GRAFANA_PARAMS, **overrides}
 
     def expression(match: re.Match[str]) -> str:
         return params[match.group(1)]
 
-    return PARAM.sub(expression, SECTIONS[name]).replace("%%", "%").strip()
+    return PARAM.sub(expression, sql).replace("%%", "%").strip()
+
+
+def section(name: str, **overrides: str) -> str:
+    """The sitrep section `name` with Grafana expressions for its parameters."""
+    return grafana_sql(SECTIONS[name], **overrides)
 
 
 def over_section(

@@ -12,30 +12,10 @@ from dashboards.panels import (
     tandem_dashboard,
     time_series_panel,
 )
-from dashboards.sitrep_sql import AT, HEADLINE, scope
+from dashboards.sitrep_sql import HEADLINE, grafana_sql, scope
+from services.figures.area_tables import SUPPLY_AND_DEMAND
 
 UID = "tandem-volunteers"
-
-# Supply: registered, available volunteers by the areas they cover; demand: open requests by
-# the area they were raised in. Both at the end of the range, by the GiST indexes.
-SUPPLY_AND_DEMAND = f"""
-WITH supply AS (
-    SELECT area, count(*) AS volunteers
-    FROM volunteer_timeline, unnest(areas) AS area
-    WHERE {scope()} AND registered AND available AND during @> (SELECT {AT})
-    GROUP BY area
-), demand AS (
-    SELECT area, count(*) AS requests
-    FROM request_timeline
-    WHERE {scope()} AND open AND during @> (SELECT {AT}) AND area IS NOT NULL
-    GROUP BY area
-)
-SELECT area,
-       coalesce(supply.volunteers, 0) AS "available volunteers",
-       coalesce(demand.requests, 0) AS "open requests"
-FROM supply FULL JOIN demand USING (area)
-ORDER BY "open requests" DESC, "available volunteers" DESC, area
-""".strip()
 
 MINUTES_PER_PARTNER_PER_DAY = f"""
 SELECT $__timeGroupAlias(hour, 1d), key AS metric, sum(value) AS value
@@ -72,7 +52,7 @@ def dashboard() -> Dashboard:
             [
                 bar_chart_panel(
                     "Supply and demand by area",
-                    SUPPLY_AND_DEMAND,
+                    grafana_sql(SUPPLY_AND_DEMAND),
                     description="Available volunteers by the areas they cover (a volunteer"
                     " covering two areas counts in both) against open requests by area, at the"
                     " end of the range.",

@@ -4,7 +4,9 @@ One stack per data directory (a lock held for life: a second `tandem up` there s
 first listens and touches nothing of it), embedded PostgreSQL and broker when `DATABASE_URL` /
 `KAFKA_BOOTSTRAP` are unset, migrations, topics, every service as a supervised process with its
 own log in `<data dir>/logs/`, then readiness, `stack.json` (who runs, since when, where, each
-pid: what `tandem status` shows), and the demo incident streamed through the gateway.
+pid: what `tandem status` shows), and what the caller wants run once it is ready (`tandem up`:
+the demo incident streamed through the gateway). The topics are the caller's to make: this
+module runs servers and knows nothing of what flows through them.
 """
 
 from __future__ import annotations
@@ -28,25 +30,27 @@ import httpx
 from infra.broker import EmbeddedBroker
 from infra.migrate import migrate
 from infra.postgres import EmbeddedPostgres
+from infra.stack_lock import StackRunning, hold
 from infra.supervisor import ServiceSpec, Supervisor
-from infra.topics import ensure_topics
-from services.demo_progress import DEMO_FILE
 from services.logs import replace_private
 from services.settings import STACK_FILE, Settings, running_stack
-from services.stack_lock import StackRunning, hold
 
 log = logging.getLogger(__name__)
 
 READY_SECONDS = 90.0
-DEMO_SCENARIO = "kingston-2020"
 
 
 @dataclass(frozen=True)
 class StackOptions:
     data_dir: Path
     port: int
-    demo: bool
-    demo_speed: float
+    on_broker_start: Callable[[Settings], object]
+    """What an empty broker needs before the services start (the topics), each time it starts."""
+    on_ready: Callable[[Settings, threading.Event], None] | None = None
+    """Run in a thread once the stack is ready (the demo stream), told by the event to stop."""
+    run_files: tuple[str, ...] = ()
+    """Files of the data directory that describe the run (the demo's progress), removed at the
+    start and at the end of each run, beside the stack's own record."""
 
 
 def services(port: int) -> tuple[ServiceSpec, ...]:
@@ -124,7 +128,7 @@ class Stack:
             }
         )
         migrate(database_url)
-        ensure_topics(self.settings)
+        self.options.on_broker_start(self.settings)
         self.supervisor = Supervisor(self.data_dir / "logs", self.settings.child_env())
         for spec in services(self.options.port):
             self.supervisor.start(spec)
@@ -177,7 +181,7 @@ class Stack:
             if self.broker is not None and not self.broker.alive():
                 log.warning("embedded broker is not running; starting it again, empty")
                 self.broker.start()
-                ensure_topics(self.settings)
+                self.options.on_broker_start(self.settings)
         except Exception:
             # Whatever went wrong, stopping the whole platform would be worse: try again.
             log.exception("could not start an embedded server; trying again")
@@ -191,8 +195,8 @@ class Stack:
         return self.broker.start()
 
     def forget(self) -> None:
-        """Remove what says a stack runs here, and how far its demo went."""
-        for name in (STACK_FILE, DEMO_FILE):
+        """Remove what says a stack runs here, and what describes its run."""
+        for name in (STACK_FILE, *self.options.run_files):
             (self.data_dir / name).unlink(missing_ok=True)
 
     def close(self) -> None:
@@ -206,7 +210,7 @@ class Stack:
 
 
 def run(options: StackOptions, settings: Settings, announce: Callable[[str], None]) -> None:
-    """Start the stack, announce it, stream the demo, and run until Ctrl-C or SIGTERM."""
+    """Start the stack, announce it, run `on_ready`, and run until Ctrl-C or SIGTERM."""
     # Also SIGINT: a shell without job control starts background commands with it ignored.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, _raise_interrupt)
@@ -216,14 +220,8 @@ def run(options: StackOptions, settings: Settings, announce: Callable[[str], Non
     try:
         running = stack.start()
         announce(banner(running, stack))
-        if options.demo:
-            announce(
-                f"Streaming the synthetic demo incident {DEMO_SCENARIO!r} through the gateway at"
-                f" {options.demo_speed:g}x (tandem up --no-demo to skip)."
-            )
-            threading.Thread(
-                target=_stream_demo, args=(running, options.demo_speed, stop), daemon=True
-            ).start()
+        if options.on_ready is not None:
+            threading.Thread(target=options.on_ready, args=(running, stop), daemon=True).start()
         stack.watch()
     except KeyboardInterrupt:
         announce("stopping…")
@@ -255,16 +253,6 @@ def already_running(exc: StackRunning) -> str:
             f" tandem up pid {record['pid']}, since {record['started_at']}"
         )
     return f"{where}. `tandem status` shows it; `tandem down` stops it"
-
-
-def _stream_demo(settings: Settings, speed: float, stop: threading.Event) -> None:
-    from services.demo_stream import stream
-    from services.simulate import build
-
-    try:
-        stream(settings, build(DEMO_SCENARIO), speed, stop)
-    except Exception:
-        log.exception("demo stream failed")
 
 
 def banner(settings: Settings, stack: Stack) -> str:

@@ -9,15 +9,15 @@ from __future__ import annotations
 import signal
 import threading
 
+from infra.migrate import migrate
 from services import logs
-from services.database import prepare
 from services.settings import Settings
 
 
 def start_service(name: str) -> tuple[Settings, threading.Event]:
     settings = Settings()
     logs.configure(name, settings.log_level)
-    prepare(settings)
+    migrate(settings.require_database_url())  # the schema brought up to date
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -9,7 +9,9 @@ here: any folder of a project finds the stack started at its root.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +19,10 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from services.stack_lock import held
-
 DATA_DIR_NAME = ".tandem"
 STACK_FILE = "stack.json"
+LOCK_FILE = "up.lock"
+"""Held by the running `tandem up` for its whole life (`infra/stack_lock.py`)."""
 
 
 def find_data_dir(start: Path | None = None) -> Path:
@@ -31,6 +33,21 @@ def find_data_dir(start: Path | None = None) -> Path:
         if (folder / DATA_DIR_NAME).is_dir():
             return folder / DATA_DIR_NAME
     return here / DATA_DIR_NAME
+
+
+def held(data_dir: Path) -> bool:
+    """Whether a `tandem up` holds `data_dir` now."""
+    try:
+        fd = os.open(data_dir / LOCK_FILE, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # which also drops the shared lock, if taken
+    return False
 
 
 def running_stack(data_dir: Path) -> dict[str, Any] | None:

@@ -16,10 +16,10 @@ from pathlib import Path
 import psycopg
 from PIL import Image
 
-from dashboards.preview import SCENARIO, demo_database
-from services.partners import Partner, add_partner
+from dashboards.previews.render import SCENARIO, demo_database
 from services.settings import Settings
 from services.simulate import build
+from services.store.partners import Partner, add_partner
 from tests.browser import axe_violations, chromium_page
 from tests.servers import running_gateway
 

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import psycopg
 
-from services.aggregator.figures_writer import apply_batch
+from services.figures.writer import apply_batch
 from services.simulate import build
 
 INCIDENT = "kingston-2020-demo"

@@ -23,15 +23,15 @@ from typing import Any
 import psycopg
 
 from infra.broker import free_port
-from services.aggregator.figures_writer import apply_batch
-from services.demo_stream import partner_tokens
 from services.figures.sitrep import sitrep
+from services.figures.writer import apply_batch
 from services.sharing.accepted import Accepted
 from services.sharing.agreements import Agreement, Terms
 from services.sharing.decide import decide
 from services.sharing.referrals import request_of
 from services.sharing.store import add_agreement, agreements, share_batch, sharing_key
 from services.simulate import build
+from services.simulate.demo_stream import partner_tokens
 from tests.fault_injection import Fault
 from tests.recovery import (
     FRESH_SECONDS,

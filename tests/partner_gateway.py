@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 import psycopg
 
-from services.partners import Partner, add_partner
 from services.settings import Settings
+from services.store.partners import Partner, add_partner
 from tests.servers import running_gateway
 
 COUNCIL = "rbk-council"

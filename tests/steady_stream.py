@@ -18,10 +18,10 @@ import orjson
 from kafka import KafkaProducer
 from kafka.producer.future import RecordMetadata
 
-from infra.topics import INBOUND
-from services.client import Backoff, Publisher
-from services.demo_stream import in_turn
+from services.client.publisher import Backoff, Publisher
 from services.settings import Settings
+from services.simulate.demo_stream import in_turn
+from services.streaming.topics import INBOUND
 
 Event = dict[str, Any]
 

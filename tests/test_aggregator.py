@@ -13,10 +13,10 @@ from typing import Any
 import psycopg
 
 from infra.broker import EmbeddedBroker
-from infra.topics import ensure_topics
-from services.aggregator.figures_writer import apply_batch
+from services.figures.writer import apply_batch
 from services.settings import Settings
 from services.simulate import build
+from services.streaming.topics import ensure_topics
 from tests.events_store import insert_events
 from tests.servers import service_process, wait_for
 from tests.test_figures_writer import snapshot

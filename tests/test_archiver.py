@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import psycopg
 
-from infra.topics import ACCEPTED, ensure_topics
 from services.archiver.archive import write_archive
-from services.batch_consumer import BatchConsumer
 from services.settings import Settings
+from services.streaming.kafka_batches import BatchConsumer
+from services.streaming.topics import ACCEPTED, ensure_topics
 from tests.events_store import sample_event
 from tests.servers import wait_for
 from tests.topics import produce

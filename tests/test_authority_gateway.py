@@ -15,11 +15,11 @@ import httpx
 import psycopg
 import pytest
 
-from services.demo_stream import stream
-from services.partners import Partner, add_partner
-from services.replay.runs import Run, create_run
+from services.exercises.runs import Run, create_run
 from services.settings import Settings
 from services.simulate import Scenario, build
+from services.simulate.demo_stream import stream
+from services.store.partners import Partner, add_partner
 from tests.authority_events import Event, binary, deployment, event, hub, request, volunteer
 from tests.gateway_http import SINGLE, Gateway, gateway_for
 from tests.servers import running_gateway

@@ -10,12 +10,12 @@ import orjson
 import psycopg
 from kafka import KafkaProducer
 
-from infra.topics import INBOUND, ensure_topics
-from services.batch_consumer import BatchConsumer
+from services.authority.person_refs import redacted
 from services.inbound.writer import InboundWriter
-from services.partners import Partner, add_partner
-from services.person_refs import redacted
 from services.settings import Settings
+from services.store.partners import Partner, add_partner
+from services.streaming.kafka_batches import BatchConsumer
+from services.streaming.topics import INBOUND, ensure_topics
 from tests.authority_events import Event, hub, request
 from tests.servers import wait_for
 from tests.test_inbound import STRUCTURED, binary_headers, consumed

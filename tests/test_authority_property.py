@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas import event_to_json, parse_event_obj
-from services.aggregator.figures_writer import apply_batch
-from services.gateway.event_store import StoredEvent, append_in
+from services.figures.writer import apply_batch
 from services.sharing.agreements import Terms
 from services.sharing.store import add_agreement, share_batch
+from services.store.events import StoredEvent, append_in
 from tests.authority_events import Event, deployment, hub, request, volunteer
 from tests.reference.authority import Authority, entities
 from tests.test_figures_writer import FIGURES_TABLES, snapshot

@@ -12,10 +12,10 @@ from typing import Any
 import psycopg
 
 from schemas import parse_event_obj
-from services.demo_stream import in_turn
-from services.gateway.event_store import StoredEvent, append_in
-from services.replay.runs import Run, create_run
+from services.exercises.runs import Run, create_run
 from services.simulate import build
+from services.simulate.demo_stream import in_turn
+from services.store.events import StoredEvent, append_in
 from tests.authority_events import Event, request
 from tests.events_store import insert_events
 

@@ -14,14 +14,15 @@ import httpx
 import psycopg
 import pytest
 
+from services.exercises.clock import Segment
+from services.exercises.debrief import Comparison, Debrief, Figures, InjectOutcome
+from services.exercises.debrief_html import render
+from services.exercises.runs import Run, create_run
+from services.figures.referrals import ReferralAnswers
 from services.figures.sitrep import rfc3339_utc, sitrep
 from services.gateway.board import Incident, default_at
-from services.partners import Partner, add_partner
-from services.replay.clock import Segment
-from services.replay.debrief import Comparison, Debrief, Figures, InjectOutcome, ReferralAnswers
-from services.replay.debrief_html import render
-from services.replay.runs import Run, create_run
 from services.settings import Settings
+from services.store.partners import Partner, add_partner
 from tests.browser import axe_violations, chromium_page
 from tests.servers import running_gateway
 from tests.test_reference_sitrep import INCIDENT, SCENARIO, T

@@ -19,7 +19,7 @@ import pytest
 from schemas import ContractError
 from schemas.hubs import StockCounted
 from schemas.requests import RequestRaised
-from services.client import (
+from services.client.publisher import (
     AsyncPublisher,
     Backoff,
     Publisher,
@@ -244,7 +244,7 @@ def test_sdk_events_of_either_api_are_sent_as_the_sdk_writes_them() -> None:
     from cloudevents.core.v1.event import CloudEvent as CoreCloudEvent
     from cloudevents.v1.http import CloudEvent
 
-    from services.client import encode_batch
+    from services.client.publisher import encode_batch
 
     attributes = {
         "id": "count-1",

@@ -22,13 +22,13 @@ from cloudevents.v1.conversion import to_binary, to_structured
 from cloudevents.v1.http import CloudEvent
 from kafka import KafkaProducer
 
-from infra.topics import ACCEPTED, INBOUND, ensure_topics
-from services.client import Publisher
-from services.partners import Partner, add_partner
-from services.person_refs import door_key, door_pseudonym
+from services.authority.person_refs import door_key, door_pseudonym
+from services.client.publisher import Publisher
 from services.settings import Settings
 from services.sharing.agreements import Terms
 from services.sharing.store import add_agreement
+from services.store.partners import Partner, add_partner
+from services.streaming.topics import ACCEPTED, INBOUND, ensure_topics
 from tests.servers import running_gateway, service_process, wait_for
 from tests.topics import read_records
 

@@ -24,9 +24,9 @@ import psycopg
 import pytest
 
 from infra.broker import free_port
-from services.client import Publisher, PublishRefused
-from services.demo_stream import partner_tokens, waves
+from services.client.publisher import Publisher, PublishRefused
 from services.simulate import build
+from services.simulate.demo_stream import partner_tokens, waves
 from tests.bench.workload import one_big_incident
 from tests.ledgers import missing_downstream
 from tests.servers import wait_for
@@ -115,10 +115,10 @@ def test_a_flood_of_120000_events_reaches_every_consumer(tmp_path: Path) -> None
 
 
 def _in_waves(events: list[dict[str, Any]], rng: random.Random) -> list[list[Batch]]:
-    """Each WINDOW of events as waves of batches (services.demo_stream.waves): the batches of
-    a wave go at once, in shuffled order, and a wave only once the one before is stored, as a
-    partner takes on a request only once it was referred to it (another order would see its
-    batch refused whole: services/authority)."""
+    """Each WINDOW of events as waves of batches (services.simulate.demo_stream.waves): the
+    batches of a wave go at once, in shuffled order, and a wave only once the one before is
+    stored, as a partner takes on a request only once it was referred to it (another order would
+    see its batch refused whole: services/authority)."""
     found = []
     for start in range(0, len(events), WINDOW):
         for wave in waves(events[start : start + WINDOW]):

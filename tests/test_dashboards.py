@@ -183,7 +183,8 @@ def test_every_sitrep_parameter_has_a_grafana_expression_and_headlines_embed_the
     from dashboards.sitrep_sql import GRAFANA_PARAMS, HEADLINES, section
     from services.figures.sitrep import SECTIONS, Moment
 
-    assert set(GRAFANA_PARAMS) == set(Moment.of("live", "x", datetime.now(UTC)).params())
+    sitrep_params = set(Moment.of("live", "x", datetime.now(UTC)).params())
+    assert set(GRAFANA_PARAMS) == sitrep_params | {"from"}  # `from`: the range's start
     for headline in HEADLINES:
         assert headline.section in SECTIONS
         embedded = "\n".join(line.strip() for line in headline.sql.splitlines())

@@ -29,12 +29,12 @@ from dashboards.panels import (
     RUNS_SQL,
 )
 from dashboards.sitrep_sql import HEADLINES
-from services.aggregator.figures_writer import apply_batch
 from services.figures.sitrep import Sitrep, sitrep
-from services.partners import Partner, add_partner
+from services.figures.writer import apply_batch
 from services.sharing.agreements import Terms
 from services.sharing.store import add_agreement
 from services.simulate import build
+from services.store.partners import Partner, add_partner
 from tests.servers import with_database
 from tests.test_reference_sitrep import event, raised
 

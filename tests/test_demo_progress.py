@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.demo_progress import DEMO_FILE, DemoProgress, read_progress
+from services.simulate.demo_progress import DEMO_FILE, DemoProgress, read_progress
 
 
 def test_progress_is_written_about_once_a_second_and_at_the_end(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """Migration 0011 on a deployment that already holds raw person_refs: every migration before it
 applied, raw data put where the platform kept it, then the rest applied. The SQL's pseudonyms
-and redactions must be the Python's (services/person_refs.py), computed here independently."""
+and redactions must be the Python's (services/authority/person_refs.py), computed here
+independently."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from psycopg.types.json import Jsonb
 
 from infra import migrate as migrations
 from schemas import parse_event_obj
-from services.gateway.event_store import StoredEvent, append_in
-from services.person_refs import door_key, door_pseudonym, redacted
-from services.replay.injects import inject_person_ref
+from services.authority.person_refs import door_key, door_pseudonym, redacted
+from services.exercises.injects import inject_person_ref
+from services.store.events import StoredEvent, append_in
 from tests.person_ref_search import tables_holding
 from tests.servers import with_database
 from tests.test_person_refs import REFUSED, _raised_data

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from infra.broker import EmbeddedBroker
-from infra.topics import ACCEPTED
 from services.settings import Settings
+from services.streaming.topics import ACCEPTED
 from tests.events_store import sample_event
 from tests.gateway_http import gateway_for
 from tests.servers import service_process

@@ -8,7 +8,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from schemas import parse_event_obj
-from services.gateway.event_store import EventStore, StoredEvent, prepare_connection
+from services.store.events import EventStore, StoredEvent, prepare_connection
 from tests.events_store import sample_event
 
 

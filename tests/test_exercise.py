@@ -14,10 +14,10 @@ import httpx
 import psycopg
 import pytest
 
+from services.exercises.debrief import Figures, gather
 from services.figures.sitrep import sitrep
-from services.partners import Partner, add_partner
-from services.replay.debrief import Figures, gather
 from services.settings import Settings
+from services.store.partners import Partner, add_partner
 from tests.browser import axe_violations, chromium_page
 from tests.exercise_fixtures import INCIDENT, archive, compressed
 from tests.servers import TANDEM, run_tandem, running_gateway, service_process, wait_for

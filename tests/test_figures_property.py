@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas import parse_event_obj
-from services.aggregator.figures_writer import apply_batch
 from services.figures.sitrep import sitrep
+from services.figures.writer import apply_batch
 from tests.reference.sitrep import reference_sitrep
 from tests.test_figures_writer import FIGURES_TABLES
 

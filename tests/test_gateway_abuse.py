@@ -18,11 +18,11 @@ import orjson
 import psycopg
 import pytest
 
-import services.partners
-from services.partners import revoke_tokens
+import services.store.partners
 from services.relay.outboxes import DEAD_LETTERS
 from services.settings import Settings
-from services.verified_tokens import APPLICATION_NAME, TRUSTED_SECONDS
+from services.store.partners import revoke_tokens
+from services.store.verified_tokens import APPLICATION_NAME, TRUSTED_SECONDS
 from tests.events_store import sample_event
 from tests.gateway_http import BATCH, SINGLE, Gateway, gateway_for
 from tests.servers import gateway_process, wait_for
@@ -106,13 +106,13 @@ def test_a_refused_body_keeps_64_kib_with_its_size_and_digest_on_events_rejected
 def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every scrypt hash the in-process gateway computes, by the secret it was given."""
     seen: list[str] = []
-    real = services.partners.hash_secret
+    real = services.store.partners.hash_secret
 
     def counted(secret: str, salt: bytes) -> bytes:
         seen.append(secret)
         return real(secret, salt)
 
-    monkeypatch.setattr(services.partners, "hash_secret", counted)
+    monkeypatch.setattr(services.store.partners, "hash_secret", counted)
     return seen
 
 

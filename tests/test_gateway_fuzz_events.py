@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from schemas import ContractError, parse_batch_json, parse_event_json
 from schemas.envelope import KEPT_EXTENSIONS, Envelope
 from schemas.ids import ID_PATTERN
-from services.aggregator.figures_writer import apply_batch
+from services.figures.writer import apply_batch
 from tests.contract_fixtures import VALID_EVENTS
 from tests.gateway_http import BATCH, SINGLE, Gateway
 

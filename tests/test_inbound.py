@@ -18,12 +18,12 @@ from kafka import KafkaProducer
 
 from infra.broker import EmbeddedBroker
 from infra.kcat import kcat_environment
-from infra.topics import ACCEPTED, INBOUND, REJECTED, ensure_topics
-from services.batch_consumer import BatchConsumer
 from services.inbound.admission import INVALID_TOKEN
 from services.inbound.writer import InboundWriter
-from services.partners import Partner, add_partner
 from services.settings import Settings
+from services.store.partners import Partner, add_partner
+from services.streaming.kafka_batches import BatchConsumer
+from services.streaming.topics import ACCEPTED, INBOUND, REJECTED, ensure_topics
 from tests.events_store import sample_event
 from tests.servers import service_process, wait_for
 from tests.topics import read_topic

@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 from schemas import Event, event_to_obj
-from services.gateway.dead_letters import DeadLetter
 from services.inbound.admission import INVALID_TOKEN, InboundMessage, admit
+from services.store.dead_letters import DeadLetter
 from tests.events_store import sample_event
 
 TOKENS = {"tdm_good_secret": "kingston-foodbank", "tdm_other_secret": "rbk-council"}

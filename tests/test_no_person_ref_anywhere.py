@@ -15,15 +15,15 @@ import psycopg
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from infra.broker import free_port
-from infra.topics import INBOUND, ensure_topics
-from services.partners import Partner, add_partner
-from services.person_refs import door_key, door_pseudonym
-from services.replay.injects import Inject
+from services.authority.person_refs import door_key, door_pseudonym
+from services.exercises.injects import Inject
+from services.exercises.runs import Run, create_run
 from services.replay.player import Player
-from services.replay.runs import Run, create_run
 from services.settings import Settings
 from services.sharing.agreements import Terms
 from services.sharing.store import add_agreement
+from services.store.partners import Partner, add_partner
+from services.streaming.topics import INBOUND, ensure_topics
 from tests.person_ref_search import holding, tables_holding
 from tests.servers import service_process, wait_for
 from tests.test_inbound import binary_headers

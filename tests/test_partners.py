@@ -10,8 +10,8 @@ import httpx
 import orjson
 import psycopg
 
-from services.partners import Partner, add_partner
 from services.settings import Settings
+from services.store.partners import Partner, add_partner
 from tests.events_store import sample_event
 from tests.servers import run_tandem, running_gateway
 

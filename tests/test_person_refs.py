@@ -10,9 +10,9 @@ import pytest
 
 from schemas import event_to_obj, parse_event_obj
 from schemas.ids import ID_PATTERN
-from services.person_refs import at_the_door, door_pseudonym, redacted
-from services.replay.injects import Inject, added_events
-from services.replay.injects import at_the_door as inject_at_the_door
+from services.authority.person_refs import at_the_door, door_pseudonym, redacted
+from services.exercises.injects import Inject, added_events
+from services.exercises.injects import at_the_door as inject_at_the_door
 from tests.test_sharing_decide import COUNCIL, FOODBANK, request_event, stock_event
 
 KEY = bytes(range(32))

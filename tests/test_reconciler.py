@@ -14,8 +14,7 @@ from pathlib import Path
 import orjson
 import psycopg
 
-from infra.topics import ensure_topics
-from services.aggregator.figures_writer import apply_batch
+from services.figures.writer import apply_batch
 from services.relay.reconciler import (
     ARCHIVE,
     FIGURES,
@@ -30,6 +29,7 @@ from services.relay.reconciler import (
 from services.relay.relay import Relay
 from services.settings import Settings
 from services.simulate import build
+from services.streaming.topics import ensure_topics
 from tests.events_store import insert_events
 from tests.ledgers import held_everywhere
 from tests.servers import run_tandem, service_process, wait_for

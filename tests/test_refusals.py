@@ -11,11 +11,11 @@ import orjson
 import psycopg
 from kafka import KafkaProducer
 
-from infra.topics import INBOUND, ensure_topics
-from services.batch_consumer import BatchConsumer
 from services.inbound.writer import InboundWriter
-from services.partners import rotate_token
 from services.settings import Settings
+from services.store.partners import rotate_token
+from services.streaming.kafka_batches import BatchConsumer
+from services.streaming.topics import INBOUND, ensure_topics
 from tests.events_store import sample_event
 from tests.gateway_http import SINGLE, Gateway
 from tests.servers import run_tandem, wait_for

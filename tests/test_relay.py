@@ -6,10 +6,10 @@ from pathlib import Path
 import psycopg
 
 from infra.broker import EmbeddedBroker
-from infra.topics import ACCEPTED
 from services.relay.confirm import Acknowledged
 from services.relay.relay import Relay
 from services.settings import Settings
+from services.streaming.topics import ACCEPTED
 from tests.events_store import insert_events, sample_event
 from tests.servers import wait_for
 from tests.topics import read_topic

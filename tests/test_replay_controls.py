@@ -10,11 +10,11 @@ import orjson
 import psycopg
 import pytest
 
-from services.partners import Partner, add_partner
-from services.replay import runs
-from services.replay.injects import Inject
+from services.exercises import runs
+from services.exercises.injects import Inject
 from services.replay.session import ReplayPlan, create
 from services.settings import Settings
+from services.store.partners import Partner, add_partner
 from tests.exercise_fixtures import INCIDENT, archive, compressed
 from tests.servers import run_tandem, running_gateway
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from schemas import parse_event_obj
-from services.replay.clock import Segment, scenario_at, segment_at, shift_to_day
-from services.replay.injects import (
+from services.exercises.clock import Segment, scenario_at, segment_at, shift_to_day
+from services.exercises.injects import (
     AddedEvent,
     Effect,
     InjectsInvalid,

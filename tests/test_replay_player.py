@@ -13,11 +13,11 @@ import orjson
 import psycopg
 import pytest
 
-from infra.topics import exercise_topic
-from services.replay import runs
+from services.exercises import runs
 from services.replay.player import Player, Progress
 from services.replay.session import ReplayPlan, create
 from services.settings import Settings
+from services.streaming.topics import exercise_topic
 from tests.exercise_fixtures import INCIDENT, archive, compressed, scenario_order
 from tests.servers import wait_for
 from tests.topics import read_records

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import psycopg
 
-from infra.topics import ensure_topics
-from services.partners import Partner, add_partner
 from services.settings import Settings
 from services.sharing.agreements import Terms
 from services.sharing.store import add_agreement
+from services.store.partners import Partner, add_partner
+from services.streaming.topics import ensure_topics
 from tests.servers import running_gateway, service_process, wait_for
 from tests.topics import read_topic
 

@@ -12,7 +12,6 @@ import psycopg
 import pytest
 
 from schemas import parse_event_obj
-from services.gateway.event_store import StoredEvent, append_in
 from services.sharing.agreements import UK, Terms, start_of_day
 from services.sharing.audit import audit
 from services.sharing.store import (
@@ -24,6 +23,7 @@ from services.sharing.store import (
     share_batch,
     sharing_key,
 )
+from services.store.events import StoredEvent, append_in
 from tests.test_sharing_decide import (
     AGE_UK,
     COUNCIL,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from services.demo_stream import in_turn
 from services.simulate import SCENARIOS, Scenario, build
+from services.simulate.demo_stream import in_turn
 from tests.reference.authority import Authority
 
 Event = dict[str, Any]

@@ -16,12 +16,12 @@ import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
 
-from services.aggregator.figures_writer import apply_batch
 from services.figures.sitrep import Sitrep, sitrep
 from services.figures.sitrep_markdown import render_markdown
-from services.partners import Partner, add_partner
+from services.figures.writer import apply_batch
 from services.settings import Settings
 from services.simulate import build
+from services.store.partners import Partner, add_partner
 from tests.reference.sitrep import reference_sitrep
 from tests.servers import run_tandem, running_gateway
 from tests.test_reference_sitrep import (

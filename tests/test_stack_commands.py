@@ -25,9 +25,9 @@ import pytest
 
 from infra.broker import free_port
 from infra.postgres import EmbeddedPostgres
+from infra.stack_lock import StackRunning, hold
 from services.settings import STACK_FILE, Settings, find_data_dir
 from services.simulate import build
-from services.stack_lock import StackRunning, hold
 from tests.servers import run_tandem, wait_for
 from tests.stack_process import running_with, short_data_dir, start, stop, wait_ready
 
@@ -254,7 +254,7 @@ def test_the_data_directory_is_the_variable_else_the_nearest_else_here(
     assert Settings().data_dir == tmp_path / "elsewhere"
 
 
-HOLD = "import sys, time; from pathlib import Path; from services.stack_lock import hold;" + (
+HOLD = "import sys, time; from pathlib import Path; from infra.stack_lock import hold;" + (
     " hold(Path(sys.argv[1])); print('held', flush=True); time.sleep(60)"
 )
 

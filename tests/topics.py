@@ -9,9 +9,9 @@ import orjson
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
 
-from infra.topics import ACCEPTED
-from services.relay.relay import EPOCH_HEADER
 from services.settings import Settings
+from services.streaming.positions import EPOCH_HEADER
+from services.streaming.topics import ACCEPTED
 from tests.servers import wait_for
 
 

@@ -1,5 +1,5 @@
 -- Personal references never enter: from now on the gateway and the inbound service replace each
--- `person_ref` by a door pseudonym before anything is stored (services/person_refs.py). This
+-- `person_ref` by a door pseudonym before anything is stored (services/authority/person_refs.py). This
 -- migration makes the secret behind those pseudonyms and pseudonymises what the deployment
 -- already holds, with the same function as the Python (a test holds them equal).
 
@@ -31,7 +31,7 @@ SELECT decode(string_agg(lpad(to_hex(get_byte(k, i) # 54), 2, '0'), '' ORDER BY 
 FROM block, generate_series(0, 63) AS i
 GROUP BY k;
 
--- services.person_refs.door_pseudonym: 'pr-' and the first 32 hex digits of
+-- services.authority.person_refs.door_pseudonym: 'pr-' and the first 32 hex digits of
 -- HMAC(key, partner NUL person_ref).
 CREATE FUNCTION pg_temp.door_pseudonym(partner text, person_ref text) RETURNS text
 LANGUAGE sql AS $$
@@ -41,7 +41,7 @@ LANGUAGE sql AS $$
     FROM pg_temp.door_pads
 $$;
 
--- services.replay.injects.inject_person_ref: an inject's repeated events number their
+-- services.exercises.injects.inject_person_ref: an inject's repeated events number their
 -- person_ref with {n}; the pseudonym keeps the number, so copies stay different people.
 CREATE FUNCTION pg_temp.inject_pseudonym(partner text, person_ref text) RETURNS text
 LANGUAGE sql AS $$
@@ -78,7 +78,7 @@ SET effect = jsonb_set(effect, '{events}', (
     FROM jsonb_array_elements(effect -> 'events') WITH ORDINALITY AS x(e, n)))
 WHERE jsonb_path_exists(effect, '$.events[*].data.person_ref');
 
--- Refused bodies, which may be anything: services.person_refs.redacted over their bytes.
+-- Refused bodies, which may be anything: services.authority.person_refs.redacted over their bytes.
 -- encode(…, 'escape') turns any bytes (NUL, invalid UTF-8) into text that decode(…, 'escape')
 -- turns back exactly; in it a backslash of the body is written \\, hence the doubled escapes.
 UPDATE dead_letters

@@ -3,11 +3,11 @@
 With TANDEM_EXERCISE_RUN set, it counts that exercise run's topic instead of the live one.
 """
 
-from infra.topics import exercise_topic
 from services.aggregator.app import count_live
-from services.aggregator.exercise import counter_for
+from services.exercises.run_figures import counter_for
 from services.settings import Settings
-from services.stream_batches import run_worker
+from services.streaming.faust_batches import run_worker
+from services.streaming.topics import exercise_topic
 
 if __name__ == "__main__":
     run = Settings().exercise_run

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from kafka.consumer.fetcher import ConsumerRecord
 
-from services.consumer_offsets import Conn
+from services.streaming.positions import Conn
 
 INSERT_SQL = """
 INSERT INTO archive (source, id, incident, time, type, partner, subject, body)

@@ -45,7 +45,7 @@ def refusals(*refused: type[Exception]) -> Iterator[None]:
 @contextmanager
 def database(*refused: type[Exception]) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
     """A connection to the stack's database, failing as `refusals` says."""
-    from services.database import connect
+    from services.store.connections import connect
 
     with refusals(*refused), connect(settings_for()) as conn:
         yield conn

@@ -84,11 +84,11 @@ def _read_sitrep(
     """The sitrep at T (and, when asked, the figures by area) in one connection."""
     import psycopg
 
-    from services.database import connect
+    from services.exercises.runs import RunError, standing_run_time
     from services.figures.area_tables import area_tables
     from services.figures.sitrep import parse_at
     from services.figures.sitrep import sitrep as situation_report
-    from services.replay.runs import RunError, standing_run_time
+    from services.store.connections import connect
 
     try:
         when = None if at is None else parse_at(at)

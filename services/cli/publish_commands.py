@@ -19,7 +19,7 @@ from services.cli.common import fail, settings_for
 if TYPE_CHECKING:
     import httpx
 
-    from services.client import Progress, PublishRefused, PublishResult
+    from services.client.publisher import Progress, PublishRefused, PublishResult
     from services.publishing.check import Checked
     from services.publishing.folder import Handled
     from services.publishing.mapping import EventMapping
@@ -66,7 +66,7 @@ def publish(
     """Publish events from a file (every row checked first), or from a drop folder."""
     import httpx
 
-    from services.client import PublishRefused
+    from services.client.publisher import PublishRefused
     from services.publishing.mapping import MappingProblem, load_mapping
 
     if (file is None) == (watch is None):
@@ -136,7 +136,7 @@ def _checked(file: Path, event_mapping: EventMapping | None) -> Checked:
 
 
 def _send(gateway: Gateway, checked: Checked, progress: Progress | None) -> PublishResult:
-    from services.client import AsyncPublisher
+    from services.client.publisher import AsyncPublisher
 
     async def send() -> PublishResult:
         async with AsyncPublisher(
@@ -152,7 +152,7 @@ def _send(gateway: Gateway, checked: Checked, progress: Progress | None) -> Publ
 
 def _send_failure(gateway: Gateway, exc: PublishRefused | httpx.TransportError) -> str:
     """One line for why sending stopped."""
-    from services.client import PublishRefused
+    from services.client.publisher import PublishRefused
 
     if isinstance(exc, PublishRefused):
         before = exc.published
@@ -229,7 +229,7 @@ def _handle_dropped(
 ) -> Handled:
     import httpx
 
-    from services.client import PublishRefused, is_retryable
+    from services.client.publisher import PublishRefused, is_retryable
     from services.publishing.check import check_file
     from services.publishing.folder import Handled, Verdict
     from services.publishing.rows import FileProblem

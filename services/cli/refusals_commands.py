@@ -22,7 +22,7 @@ def refusals(
     ),
 ) -> None:
     """A partner's refused requests and messages (HTTP and Kafka), oldest first, with reasons."""
-    from services.gateway.dead_letters import READ_SQL, refusal_json
+    from services.store.dead_letters import READ_SQL, refusal_json
 
     found: list[dict[str, Any]] = []
     with database() as conn:

@@ -47,8 +47,8 @@ def speed_factor(value: str) -> float | None:
 
 
 def run_refusals() -> tuple[type[Exception], ...]:
-    from services.replay.injects import InjectsInvalid
-    from services.replay.runs import RunError
+    from services.exercises.injects import InjectsInvalid
+    from services.exercises.runs import RunError
 
     return RunError, InjectsInvalid
 
@@ -139,7 +139,7 @@ def progress_bar(run: str) -> Iterator[Callable[[Progress], None]]:
 def control_run(
     run: str, action: Any, speed: float | None = None, to: datetime | None = None
 ) -> None:
-    from services.replay.runs import control
+    from services.exercises.runs import control
 
     with database(*run_refusals()) as conn:
         segment = control(conn, run, action, speed, to)
@@ -188,7 +188,7 @@ def add_facilitator(
     partner: Annotated[str, typer.Argument(help="The partner that may steer it over HTTP.")],
 ) -> None:
     """Let a partner steer a run over HTTP (pause, speed, jump, injects): its control team."""
-    from services.replay.runs import add_facilitator as add
+    from services.exercises.runs import add_facilitator as add
 
     with database(*run_refusals()) as conn:
         add(conn, run, partner)
@@ -203,7 +203,7 @@ def status(
     ] = ReportFormat.md,
 ) -> None:
     """Each run: state, speed, scenario clock, events sent, injects, facilitators."""
-    from services.replay.runs import statuses
+    from services.exercises.runs import statuses
 
     with database(*run_refusals()) as conn:
         found = statuses(conn, run)
@@ -229,8 +229,8 @@ def inject(
     file: Annotated[Path, typer.Argument(help="A YAML file of injects, fired now.")],
 ) -> None:
     """Fire ad-hoc injects now, at the run's current scenario time."""
-    from services.replay.injects import load_injects
-    from services.replay.runs import fire_ad_hoc, load_run
+    from services.exercises.injects import load_injects
+    from services.exercises.runs import fire_ad_hoc, load_run
 
     with database(*run_refusals()) as conn:
         for each in load_injects(file, load_run(conn, run).incident):
@@ -243,7 +243,7 @@ def _inject_command(action: str, doc: str) -> None:
         run: Annotated[str, typer.Argument(help="The exercise run.")],
         inject_id: Annotated[str, typer.Argument(help="The inject's id.")],
     ) -> None:
-        from services.replay.runs import change_inject
+        from services.exercises.runs import change_inject
 
         with database(*run_refusals()) as conn:
             change_inject(conn, run, inject_id, action)  # type: ignore[arg-type]
@@ -263,8 +263,8 @@ def debrief(
     out: Annotated[Path, typer.Option(help="The HTML file to write.")],
 ) -> None:
     """Write the exercise debrief: a self-contained HTML report."""
-    from services.replay.debrief import gather
-    from services.replay.debrief_html import render
+    from services.exercises.debrief import gather
+    from services.exercises.debrief_html import render
 
     with database(*run_refusals()) as conn:
         report = gather(conn, run)
@@ -278,7 +278,7 @@ def lesson_add(
     text: Annotated[str, typer.Argument(help="The lesson, in a sentence or two.")],
 ) -> None:
     """Record a lesson identified; the debrief carries it."""
-    from services.replay.runs import add_lesson
+    from services.exercises.runs import add_lesson
 
     with database(*run_refusals()) as conn:
         add_lesson(conn, run, text)

@@ -27,10 +27,19 @@ def up(
     stack per data directory."""
     from infra.stack import StackOptions, run
     from services import logs
+    from services.simulate.demo_progress import DEMO_FILE
+    from services.simulate.demo_stream import demo_runner
+    from services.streaming.topics import ensure_topics
 
     settings = settings_for(data_dir)
     logs.configure("tandem-up", settings.log_level)
-    options = StackOptions(settings.data_dir, port, not no_demo, demo_speed)
+    options = StackOptions(
+        settings.data_dir,
+        port,
+        on_broker_start=ensure_topics,
+        on_ready=None if no_demo else demo_runner(demo_speed, typer.echo),
+        run_files=(DEMO_FILE,),
+    )
     try:
         run(options, settings, typer.echo)
     except (RuntimeError, TimeoutError, OSError) as exc:
@@ -44,8 +53,8 @@ def partner_add(
 ) -> None:
     """Register a partner; print its token once, alone on the last line."""
     from schemas.ids import ID_PATTERN
-    from services.database import connect
-    from services.partners import Partner, PartnerExists, add_partner
+    from services.store.connections import connect
+    from services.store.partners import Partner, PartnerExists, add_partner
 
     if not re.fullmatch(ID_PATTERN, partner_id):
         raise fail(f"partner id {partner_id!r} must match {ID_PATTERN}")
@@ -67,8 +76,8 @@ def partner_rotate(
     ] = False,
 ) -> None:
     """Issue a new token (alone on the last line); the old ones stop working within 1 s."""
-    from services.database import connect
-    from services.partners import UnknownPartner, rotate_token
+    from services.store.connections import connect
+    from services.store.partners import UnknownPartner, rotate_token
 
     try:
         with connect(settings_for()) as conn:
@@ -82,8 +91,8 @@ def partner_rotate(
 @partner_app.command("revoke")
 def partner_revoke(partner_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     """Revoke every token of a partner: within 1 s its systems can no longer publish or read."""
-    from services.database import connect
-    from services.partners import revoke_tokens
+    from services.store.connections import connect
+    from services.store.partners import revoke_tokens
 
     try:
         with connect(settings_for()) as conn:
@@ -120,9 +129,9 @@ def status(
 ) -> None:
     """What runs from this data directory (each process, since when, where it listens, the
     demo's progress), and whether every accepted event has reached the figures."""
-    from services.completeness import COMPLETENESS_SQL, completeness_of
-    from services.stack_lock import holder
-    from services.stack_status import describe, stack_status
+    from infra.stack_lock import holder
+    from services.cli.stack_status import describe, stack_status
+    from services.streaming.completeness import COMPLETENESS_SQL, completeness_of
 
     settings = settings_for()
     data_dir = settings.data_dir.absolute()
@@ -166,7 +175,7 @@ def status(
 
 def down() -> None:
     """Stop the stack running from this data directory, as Ctrl-C in its terminal would."""
-    from services.stack_status import stop_stack
+    from services.cli.stack_status import stop_stack
 
     settings = settings_for()
     data_dir = settings.data_dir.absolute()

@@ -1,18 +1,19 @@
 """Bearer-token authentication for partners, with verified tokens remembered until revoked
-(`services/verified_tokens.py`) and repeated failures per token id throttled
-(`services/token_failures.py`)."""
+(`services/store/verified_tokens.py`) and repeated failures per token id throttled
+(`services/store/token_failures.py`)."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from psycopg_pool import AsyncConnectionPool
 
 from services.gateway.refusals import Refused
-from services.partners import TOKEN_LOOKUP_SQL, bearer_token, split_token, verified_partner
-from services.token_failures import TokenFailures
-from services.verified_tokens import VerifiedTokens, token_digest
+from services.store.partners import TOKEN_LOOKUP_SQL, bearer_token, split_token, verified_partner
+from services.store.token_failures import TokenFailures
+from services.store.verified_tokens import VerifiedTokens, token_digest
 
 
 class Authenticator:
@@ -62,3 +63,12 @@ class Authenticator:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return partner
+
+
+async def partner(request: Request) -> str:
+    auth: Authenticator = request.app.state.auth
+    return await auth(request)
+
+
+Partner = Annotated[str, Depends(partner)]
+"""The route dependency naming the partner whose bearer token the request carries."""

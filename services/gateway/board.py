@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 import psycopg
 
+from services.exercises.runs import RunStatus, statuses
 from services.figures.sitrep import WINDOW, Sitrep, sitrep
-from services.replay.runs import RunStatus, statuses
 
 Conn = psycopg.Connection[Any]
 Basis = Literal["asked", "now", "latest"]

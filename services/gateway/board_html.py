@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from html import escape
 
+from services.exercises.runs import RunStatus
 from services.figures.sitrep import Sitrep, rfc3339_utc
 from services.gateway.board import Board, IncidentBoard, PartnerLine
-from services.replay.runs import RunStatus
 
 REFRESH_SECONDS = 30
 NONE = "—"

@@ -8,7 +8,7 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from services.completeness import Completeness
+from services.streaming.completeness import Completeness
 
 EVENTS_ACCEPTED = Counter("tandem_events_accepted_total", "Events made durable", ["partner"])
 EVENTS_DUPLICATE = Counter(

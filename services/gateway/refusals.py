@@ -14,8 +14,9 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from schemas import Problem
-from services.gateway import dead_letters, metrics
+from services.gateway import metrics
 from services.gateway.rate_limits import retry_after
+from services.store import dead_letters
 
 log = logging.getLogger(__name__)
 

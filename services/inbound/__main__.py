@@ -1,10 +1,10 @@
 """The inbound service: `python -m services.inbound`."""
 
-from infra.topics import INBOUND
-from services.batch_consumer import serve
 from services.inbound.writer import InboundWriter, record_unreadable
 from services.settings import Settings
-from services.verified_tokens import RevocationListener
+from services.store.verified_tokens import RevocationListener
+from services.streaming.kafka_batches import serve
+from services.streaming.topics import INBOUND
 
 if __name__ == "__main__":
     writer = InboundWriter()

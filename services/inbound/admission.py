@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from schemas import ContractError, Event, Problem
 from schemas.bindings import UnsupportedMediaType
-from services.gateway.dead_letters import DeadLetter
 from services.inbound.kafka_binding import decode_event
-from services.partners import bearer_token, impersonation
+from services.store.dead_letters import DeadLetter
+from services.store.partners import bearer_token, impersonation
 
 CHANNEL = "kafka"
 AUTHORIZATION = "authorization"

@@ -11,14 +11,14 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 from schemas import Event
 from schemas.wire import dropped_by_id
-from services.consumer_offsets import Conn
-from services.gateway.dead_letters import DeadLetter, record_all
-from services.gateway.event_store import StoredEvent, append_in
+from services.authority.person_refs import at_the_door, door_key
 from services.inbound.admission import InboundMessage, admit, dead_letter, unreadable
-from services.partners import TOKEN_LOOKUP_SQL, split_token, verified_partner
-from services.person_refs import at_the_door, door_key
-from services.token_failures import TokenFailures
-from services.verified_tokens import VerifiedTokens
+from services.store.dead_letters import DeadLetter, record_all
+from services.store.events import StoredEvent, append_in
+from services.store.partners import TOKEN_LOOKUP_SQL, split_token, verified_partner
+from services.store.token_failures import TokenFailures
+from services.store.verified_tokens import VerifiedTokens
+from services.streaming.positions import Conn
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ import threading
 
 from kafka.errors import KafkaError
 
-from services.database import become_the_active_instance, connect
 from services.relay.reconciler import run_reconciler
 from services.relay.relay import Relay, Unconfirmed
 from services.runtime import start_service
+from services.store.connections import become_the_active_instance, connect
 
 log = logging.getLogger("services.relay")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.topics import ACCEPTED, REJECTED, exercise_topic
+from services.streaming.topics import ACCEPTED, REJECTED, exercise_topic
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from services.database import connect
 from services.settings import Settings
+from services.store.connections import connect
 
 log = logging.getLogger(__name__)
 

@@ -16,19 +16,17 @@ from dataclasses import dataclass, field
 import psycopg
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from infra.topics import CORE_TOPICS, ensure_topics
 from services.relay.confirm import Acknowledged, ReadBack
 from services.relay.outboxes import EVENTS, OUTBOXES, Outbox
 from services.settings import Settings
+from services.streaming.positions import EPOCH_HEADER
+from services.streaming.topics import CORE_TOPICS, ensure_topics
 
 log = logging.getLogger(__name__)
 
 START = ("0", 0)
 BATCH = 5000
 CONFIRM_ATTEMPTS = 5
-
-
-EPOCH_HEADER = "tandem-epoch"
 
 
 class Unconfirmed(Exception):

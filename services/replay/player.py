@@ -23,16 +23,15 @@ from typing import Any
 import orjson
 import psycopg
 
-from infra.topics import ensure_topics, exercise_topic
-from services.consumer_offsets import current_epoch
-from services.relay.relay import EPOCH_HEADER
-from services.replay import runs
-from services.replay.archive_pages import PAGE_EVENTS, ArchivePages, Key
-from services.replay.clock import ACTIVE, Segment, utc_now
-from services.replay.injects import Outages, added_events, outages_of
+from services.exercises import runs
+from services.exercises.archive_pages import PAGE_EVENTS, ArchivePages, Key
+from services.exercises.clock import ACTIVE, Segment, utc_now
+from services.exercises.injects import Outages, added_events, outages_of
 from services.replay.run_topic import RunTopic
 from services.replay.sent_log import SentLog
 from services.settings import Settings
+from services.streaming.positions import EPOCH_HEADER, current_epoch
+from services.streaming.topics import ensure_topics, exercise_topic
 
 log = logging.getLogger(__name__)
 

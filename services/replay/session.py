@@ -16,12 +16,12 @@ from pathlib import Path
 import psycopg
 
 from infra.supervisor import ServiceSpec, Supervisor
-from services.database import connect
-from services.replay import runs
-from services.replay.clock import shift_to_day, utc_now
-from services.replay.injects import load_injects
+from services.exercises import runs
+from services.exercises.clock import shift_to_day, utc_now
+from services.exercises.injects import load_injects
 from services.replay.player import Player, Progress
 from services.settings import Settings
+from services.store.connections import connect
 
 COUNTED_SECONDS = 600.0
 

@@ -14,8 +14,8 @@ import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from infra.topics import ACCEPTED, ensure_topics
 from services.settings import Settings
+from services.streaming.topics import ACCEPTED, ensure_topics
 from tests.bench.conftest import Results
 from tests.bench.workload import incident_copies
 from tests.servers import service_process, wait_for

@@ -18,11 +18,11 @@ import orjson
 import psycopg
 import pytest
 
-from infra.topics import ensure_topics
-from services.aggregator.figures_writer import apply_batch
 from services.figures.sitrep import sitrep
-from services.partners import Partner, add_partner
+from services.figures.writer import apply_batch
 from services.settings import Settings
+from services.store.partners import Partner, add_partner
+from services.streaming.topics import ensure_topics
 from tests.bench.conftest import Results
 from tests.bench.workload import one_big_incident
 from tests.servers import running_gateway, service_process, wait_for

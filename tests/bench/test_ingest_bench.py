@@ -12,8 +12,8 @@ import orjson
 import psycopg
 import pytest
 
-from services.partners import Partner, add_partner
 from services.settings import Settings
+from services.store.partners import Partner, add_partner
 from tests.bench.conftest import Results, gateway_process
 from tests.events_store import STORE_COLUMNS, sample_event, store_row
 

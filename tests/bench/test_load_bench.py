@@ -21,9 +21,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.broker import free_port
-from services.demo_stream import partner_tokens
 from services.settings import Settings
 from services.simulate import build
+from services.simulate.demo_stream import partner_tokens
 from tests.bench.conftest import Results
 from tests.bench.figures_lag import LagSampler, seconds_to_catch_up
 from tests.bench.publishing_load import (

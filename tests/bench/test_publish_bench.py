@@ -17,11 +17,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from services.client import AsyncPublisher, PublishResult
-from services.partners import Partner, add_partner
+from services.client.publisher import AsyncPublisher, PublishResult
 from services.publishing.check import check_file
 from services.publishing.mapping import load_mapping
 from services.settings import Settings
+from services.store.partners import Partner, add_partner
 from tests.bench.conftest import Results, gateway_process
 from tests.partner_gateway import COUNCIL, EXAMPLES
 from tests.servers import TANDEM

@@ -9,13 +9,13 @@ import orjson
 import psycopg
 import pytest
 
-from infra.topics import ensure_topics
-from services.replay.archive_pages import PAGE_EVENTS
-from services.replay.clock import utc_now
+from services.exercises.archive_pages import PAGE_EVENTS
+from services.exercises.clock import utc_now
 from services.replay.player import Player
 from services.replay.run_topic import RunTopic
 from services.replay.session import ReplayPlan, create
 from services.settings import Settings
+from services.streaming.topics import ensure_topics
 from tests.bench.conftest import Results
 from tests.bench.workload import incident_copies
 

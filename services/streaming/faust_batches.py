@@ -23,9 +23,9 @@ import mode.loop
 import psycopg
 from psycopg import errors
 
-from infra.topics import ACCEPTED
-from services.consumer_offsets import current_epoch, record_epoch
 from services.settings import Settings
+from services.streaming.positions import current_epoch, record_epoch
+from services.streaming.topics import ACCEPTED
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas import ContractError, parse_event_obj
 from schemas.ids import ID_PATTERN
-from services.person_refs import door_pseudonym
+from services.authority.person_refs import door_pseudonym
 from services.sharing.minimise import PERSON_REF
 
 EXERCISE_SYSTEM = "exercise"
@@ -105,7 +105,8 @@ def load_injects(path: Path, incident: str) -> tuple[Inject, ...]:
 
 def at_the_door(inject: Inject, key: bytes) -> Inject:
     """`inject` as a run keeps it: the person_ref of each event it adds replaced by the door
-    pseudonym of its partner, as if that partner had published it (services/person_refs.py)."""
+    pseudonym of its partner, as if that partner had published it
+    (services/authority/person_refs.py)."""
     events = tuple(
         template.model_copy(
             update={

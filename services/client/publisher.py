@@ -1,6 +1,6 @@
 """A small publisher for partners' own scripts: batches, retries, never loses a success.
 
-    from services.client import Publisher
+    from services.client.publisher import Publisher
     with Publisher("http://127.0.0.1:8080", token) as publisher:
         result = publisher.publish(events)   # batches of 500
         print(result.accepted, result.duplicates, result.dropped)

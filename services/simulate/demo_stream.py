@@ -11,23 +11,25 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 
-from services.client import Publisher
-from services.database import connect
-from services.demo_progress import DEMO_FILE, DemoProgress
-from services.partners import Partner, PartnerExists, add_partner, issue_token
+from services.client.publisher import Publisher
 from services.settings import Settings
 from services.sharing.agreements import Terms
 from services.sharing.store import AgreementError, add_agreement
-from services.simulate import Scenario
+from services.simulate import Scenario, build
+from services.simulate.demo_progress import DEMO_FILE, DemoProgress
+from services.store.connections import connect
+from services.store.partners import Partner, PartnerExists, add_partner, issue_token
 
 log = logging.getLogger(__name__)
+
+DEMO_SCENARIO = "kingston-2020"
 
 TICK_SECONDS = 0.25
 
@@ -139,3 +141,21 @@ def waves(events: Sequence[dict[str, Any]]) -> list[dict[str, list[dict[str, Any
 
 def _time(event: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(str(event["time"]))
+
+
+def demo_runner(
+    speed: float, announce: Callable[[str], None]
+) -> Callable[[Settings, threading.Event], None]:
+    """What `tandem up` runs once the stack is ready: the demo incident, streamed at `speed`."""
+
+    def run(settings: Settings, stop: threading.Event) -> None:
+        announce(
+            f"Streaming the synthetic demo incident {DEMO_SCENARIO!r} through the gateway at"
+            f" {speed:g}x (tandem up --no-demo to skip)."
+        )
+        try:
+            stream(settings, build(DEMO_SCENARIO), speed, stop)
+        except Exception:
+            log.exception("demo stream failed")
+
+    return run

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from services.database import connect
 from services.figures.sitrep import parse_at
 from services.gateway import board, board_html
 from services.settings import Settings
+from services.store.connections import connect
 
 router = APIRouter()
 

@@ -16,9 +16,9 @@ import orjson
 import psycopg
 from psycopg.rows import class_row, dict_row
 
-from services.person_refs import door_key
-from services.replay.clock import ACTIVE, Control, Segment, State
-from services.replay.injects import Effect, Inject, at_the_door
+from services.authority.person_refs import door_key
+from services.exercises.clock import ACTIVE, Control, Segment, State
+from services.exercises.injects import Effect, Inject, at_the_door
 
 Conn = psycopg.Connection[Any]
 CHANNEL = "tandem_exercise"

@@ -13,7 +13,8 @@ import os
 import time
 from pathlib import Path
 
-LOCK_FILE = "up.lock"
+from services.settings import LOCK_FILE, held
+
 # A command probing the lock holds it shared for an instant: a starting `tandem up` tries
 # this long before it concludes that another one holds it.
 TAKE_SECONDS = 1.0
@@ -45,21 +46,6 @@ def hold(data_dir: Path) -> int:
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
     return fd
-
-
-def held(data_dir: Path) -> bool:
-    """Whether a `tandem up` holds `data_dir` now."""
-    try:
-        fd = os.open(data_dir / LOCK_FILE, os.O_RDONLY)
-    except (FileNotFoundError, NotADirectoryError, PermissionError):
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # which also drops the shared lock, if taken
-    return False
 
 
 def holder(data_dir: Path) -> int | None:

@@ -18,9 +18,9 @@ from fastapi import APIRouter, Request
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 
-from services.gateway.authenticated import Partner
-from services.gateway.dead_letters import READ_SQL, refusal_json
+from services.gateway.auth import Partner
 from services.gateway.path_ids import After, PageLimit
+from services.store.dead_letters import READ_SQL, refusal_json
 
 router = APIRouter()
 

@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 import psycopg
 
-from services.aggregator.figures_writer import apply_batch
-from services.replay.clock import Segment, scenario_at
-from services.replay.runs import Run, load_clock, load_run
+from services.exercises.clock import Segment, scenario_at
+from services.exercises.runs import Run, load_clock, load_run
+from services.figures.writer import apply_batch
 
 Conn = psycopg.Connection[Any]
 MOVES_SQL = """

@@ -26,7 +26,10 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CorruptRecordError
 
-from services.consumer_offsets import (
+from services.runtime import start_service
+from services.settings import Settings
+from services.store.connections import become_the_active_instance, connect
+from services.streaming.positions import (
     Conn,
     Position,
     current_epoch,
@@ -35,10 +38,7 @@ from services.consumer_offsets import (
     save_positions,
     start_offset,
 )
-from services.database import become_the_active_instance, connect
-from services.runtime import start_service
-from services.settings import Settings
-from services.unreadable_records import unreadable_record
+from services.streaming.unreadable_records import unreadable_record
 
 log = logging.getLogger(__name__)
 

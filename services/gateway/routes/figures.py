@@ -10,12 +10,12 @@ from fastapi import APIRouter, Query, Request
 from psycopg_pool import AsyncConnectionPool
 
 from schemas.envelope import EventTime
+from services.exercises.runs import Conn, standing_run_time
 from services.figures.sitrep import Sitrep, sitrep_async
-from services.gateway.authenticated import Partner
-from services.gateway.exercise_routes import in_store
+from services.gateway.auth import Partner
 from services.gateway.path_ids import IncidentId, RunQuery
 from services.gateway.refusals import Refused
-from services.replay.runs import Conn, standing_run_time
+from services.gateway.routes.exercises import in_store
 
 router = APIRouter()
 

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from html import escape
 
-from services.replay.debrief import Comparison, Debrief, Figures, ReferralAnswers
+from services.exercises.debrief import Comparison, Debrief, Figures
+from services.figures.referrals import ReferralAnswers
 
 WIDTH, HEIGHT, PAD = 640, 220, 44
 RUN_COLOUR, ORIGINAL_COLOUR = "#7b2cbf", "#6c757d"

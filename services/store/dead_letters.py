@@ -26,7 +26,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from schemas import Problem
-from services.person_refs import redacted
+from services.authority.person_refs import redacted
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """PNG previews of the dashboards, drawn from their own panel queries on the demo incident.
 
-    python -m dashboards.preview --out dashboards/previews/
+    python -m dashboards.previews.render --out dashboards/previews/
 
 Uses DATABASE_URL when set (the demo incident must be loaded there); otherwise starts an
 embedded PostgreSQL, loads `kingston-2020` through the aggregator's writer, and stops it after.
@@ -357,7 +357,7 @@ def demo_database() -> Iterator[str]:
     """An embedded PostgreSQL holding the demo incident, for as long as the block runs."""
     from infra.migrate import migrate
     from infra.postgres import EmbeddedPostgres
-    from services.aggregator.figures_writer import apply_batch
+    from services.figures.writer import apply_batch
     from services.simulate import build
 
     with tempfile.TemporaryDirectory(prefix="tandem-preview-") as folder:
@@ -379,9 +379,9 @@ def demo_database() -> Iterator[str]:
 def exercise_run(conn: psycopg.Connection[Any], events: list[dict[str, Any]]) -> None:
     """The example drill, as the player would have left it: its first three weeks replayed
     with the example injects (events added, a partner silenced), its clock, finished."""
-    from services.aggregator.figures_writer import apply_batch
-    from services.replay import runs
-    from services.replay.injects import Outages, added_events, load_injects
+    from services.exercises import runs
+    from services.exercises.injects import Outages, added_events, load_injects
+    from services.figures.writer import apply_batch
 
     incident = str(events[0]["incident"])
     start = datetime.fromisoformat(str(events[0]["time"]))
@@ -433,7 +433,7 @@ def write_previews(url: str, out: Path) -> list[Path]:
 def main() -> None:
     from services.settings import Settings
 
-    parser = argparse.ArgumentParser(prog="python -m dashboards.preview")
+    parser = argparse.ArgumentParser(prog="python -m dashboards.previews.render")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "previews")
     args = parser.parse_args()
     url = Settings().database_url

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 import psycopg
 
-from services.relay.relay import EPOCH_HEADER
-
 Conn = psycopg.Connection[tuple[object, ...]]
+
+
+EPOCH_HEADER = "tandem-epoch"
+"""The header that carries a record's epoch, set by whoever publishes onto the broker."""
 
 
 @dataclass(frozen=True)

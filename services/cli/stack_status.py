@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from services.demo_progress import read_progress
-from services.settings import running_stack
-from services.stack_lock import held, holder
+from infra.stack_lock import holder
+from services.settings import held, running_stack
+from services.simulate.demo_progress import read_progress
 
 DOWN_SECONDS = 60.0
 

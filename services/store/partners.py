@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import psycopg
 
 from schemas import Event, Problem
-from services.verified_tokens import notify_revoked
+from services.store.verified_tokens import notify_revoked
 
 TOKEN_PREFIX = "tdm"
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}

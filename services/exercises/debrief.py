@@ -13,11 +13,10 @@ from typing import Any
 
 import psycopg
 
-from dashboards.macros import expand
-from dashboards.partnership import REFERRAL_ANSWERS
+from services.exercises import runs
+from services.exercises.clock import Segment
+from services.figures.referrals import ReferralAnswers, referral_answers
 from services.figures.sitrep import Sitrep, sitrep
-from services.replay import runs
-from services.replay.clock import Segment
 
 LIVE = "live"
 SAMPLES = 24
@@ -83,14 +82,6 @@ class Comparison:
     scenario_time: datetime
     run: Figures
     original: Figures
-
-
-@dataclass(frozen=True)
-class ReferralAnswers:
-    partner: str
-    referrals: int
-    accepted_percent: float | None
-    median_hours_to_accept: float | None
 
 
 @dataclass(frozen=True)
@@ -191,22 +182,6 @@ def inject_outcomes(conn: psycopg.Connection[Any], run_id: str) -> list[InjectOu
             )
         )
     return outcomes
-
-
-def referral_answers(
-    conn: psycopg.Connection[Any], run: str, incident: str, start: datetime, end: datetime
-) -> list[ReferralAnswers]:
-    """Per partner referred to: referrals, share accepted, median hours to accept (the
-    partnership dashboard's query, over the scenario span)."""
-    sql = expand(REFERRAL_ANSWERS, start, end, {"run": run, "incident": incident})
-    return [
-        ReferralAnswers(partner, count, _float(accepted), _float(median))
-        for partner, count, accepted, _declined, _unanswered, median in conn.execute(sql)
-    ]
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
 
 
 def _now(conn: psycopg.Connection[Any]) -> datetime:

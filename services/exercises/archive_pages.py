@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from services.replay.runs import Run
+from services.exercises.runs import Run
 
 PAGE_EVENTS = 5000
 Key = tuple[datetime, str, str]  # (time, source, id): a page starts after it

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
-from services.gateway.authenticated import Partner
+from services.gateway.auth import Partner
 from services.gateway.path_ids import After, PageLimit
 from services.sharing.store import READ_INBOX_SQL, InboxEntry
 

@@ -47,7 +47,7 @@ Event = bytes | str | Mapping[str, Any]
 @cache
 def projections() -> tuple[tuple[str, str], ...]:
     """(name, statement) pairs of projections.sql, in file order."""
-    text = (resources.files("services.aggregator") / "projections.sql").read_text()
+    text = (resources.files("services.figures") / "projections.sql").read_text()
     parts = re.split(r"^-- name: (\w+)\n", text, flags=re.MULTILINE)
     return tuple((name, body.strip()) for name, body in zip(parts[1::2], parts[2::2], strict=True))
 

@@ -15,12 +15,12 @@ from fastapi import APIRouter, Body, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from schemas.envelope import EventTime
-from services.database import connect
-from services.gateway.authenticated import Partner
+from services.exercises import runs
+from services.exercises.injects import Inject, InjectsInvalid, check_effect
+from services.gateway.auth import Partner
 from services.gateway.path_ids import InjectId, RunId
-from services.replay import runs
-from services.replay.injects import Inject, InjectsInvalid, check_effect
 from services.settings import Settings
+from services.store.connections import connect
 
 router = APIRouter(
     prefix="/v1/runs",
