@@ -1,4 +1,4 @@
-"""The situation report of figures.md, read from the figures tables as of any time T.
+"""The situation report of docs/figures.md, read from the figures tables as of any time T.
 
 Each section is one SQL statement over the figures the aggregator maintains, each an index range
 query around T rather than a scan of the incident's events. The statements go to the server in
