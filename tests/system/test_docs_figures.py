@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from dashboards.alerts import RULES
 from dashboards.sitrep_sql import COVER_DAYS, HEADLINES
 from services.figures.sitrep import AGEING, STOCK_WINDOW, WINDOW, Sitrep
-from tests.docs.markdown import DOCS, table_rows
+from tests.support.markdown import DOCS, table_rows
 
 PAGE = DOCS / "figures.md"
 

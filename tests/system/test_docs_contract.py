@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 
 from schemas import ENVELOPE_MODELS, EVENT_TYPES, ContractError, parse_event_obj
 from schemas.export import JSONSCHEMA_DIR
-from tests.docs.markdown import DOCS, fenced, sections, table_rows
+from tests.support.markdown import DOCS, fenced, sections, table_rows
 
 PAGE = DOCS / "events.md"
 
