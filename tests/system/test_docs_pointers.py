@@ -37,9 +37,10 @@ def shipped_files() -> list[Path]:
 
 def offences(pattern: re.Pattern[bytes], files: list[Path]) -> list[str]:
     return [
-        f"{path.relative_to(ROOT)}: {match.group(0).decode()}"
+        f"{path.relative_to(ROOT)}:{number}: {line.decode(errors='replace').strip()}"
         for path in files
-        for match in pattern.finditer(path.read_bytes())
+        for number, line in enumerate(path.read_bytes().splitlines(), 1)
+        if pattern.search(line)
     ]
 
 
