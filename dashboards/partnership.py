@@ -27,6 +27,7 @@ from dashboards.sitrep_sql import (
     scope,
     section,
 )
+from schemas.lifecycle import ACCEPTED, REFERRED, STEP
 from services.figures.referrals import REFERRAL_ANSWERS
 
 UID = "tandem-partnership"
@@ -77,10 +78,10 @@ SELECT $__timeGroupAlias(accepted.time, 6h),
 FROM request_events accepted
 CROSS JOIN LATERAL (
     SELECT max(time) AS referred_at FROM request_events
-    WHERE {scope()} AND request_id = accepted.request_id AND step = 3
+    WHERE {scope()} AND request_id = accepted.request_id AND step = {STEP[REFERRED]}
       AND to_partner = accepted.partner AND time <= accepted.time
 ) AS referral
-WHERE {scope("accepted")} AND accepted.step = 4 AND $__timeFilter(accepted.time)
+WHERE {scope("accepted")} AND accepted.step = {STEP[ACCEPTED]} AND $__timeFilter(accepted.time)
   AND referral.referred_at IS NOT NULL
 GROUP BY 1
 ORDER BY 1
