@@ -1,4 +1,4 @@
-"""The aggregator: `events.accepted` in batches into the live figures (figures_writer)."""
+"""The aggregator: `events.accepted` in batches into the live figures (figures/writer.py)."""
 
 from __future__ import annotations
 
