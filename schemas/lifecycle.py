@@ -19,7 +19,7 @@ CANCELLED = "resilience.request.cancelled.v1"
 
 LIFECYCLE = (RAISED, TRIAGED, REFERRED, ACCEPTED, DECLINED, FULFILLED, CANCELLED)
 """Every request event type, in lifecycle order: events of a request at the same time are
-taken in this order (events.md, request state)."""
+taken in this order (docs/events.md, the life of a request)."""
 
 STEP = {event_type: step for step, event_type in enumerate(LIFECYCLE, start=1)}
 """Each type's step number, as the figures store it (`request_events.step`)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 WINDOW = timedelta(hours=24)
-"""The windowed figures (figures.md `window`): fulfilled, volunteer minutes, deployments in the
+"""The windowed figures (docs/figures.md): fulfilled, volunteer minutes, deployments in the
 24 hours up to T. Shown as "last 24 hours" in the sitrep, the overview and volunteers boards."""
 
 STOCK_WINDOW = timedelta(days=7)
@@ -21,11 +21,11 @@ AGEING = timedelta(hours=72)
 
 AGEING_EARLY = timedelta(hours=24)
 """The early warning before `AGEING`: the requests board's "Open over 24 hours" and the
-middle band of its ages (figures.md: ageing, open over 24h / 72h)."""
+middle band of its ages (docs/figures.md)."""
 
 URGENT_WAIT = timedelta(hours=4)
 """An urgent request still open this long after it was raised is unmet: the Grafana alert
-*Urgent request open over 4 hours* (figures.md: `unmet_urgent_over_4h`)."""
+*Urgent request open over 4 hours* (docs/figures.md, the alerts)."""
 
 SILENT = timedelta(hours=2)
 """A partner with no event for this long during an incident may have lost its feed: the
@@ -33,7 +33,7 @@ Grafana alert *No events from a partner for 2 hours*."""
 
 LOW_COVER_DAYS = 3
 """A hub item under this many days of cover is low, to restock first: red on the food hubs
-board, counted by the "Hubs under 3 days of cover" headline (figures.md, dashboard 4)."""
+board, counted by the "Hubs under 3 days of cover" headline (docs/figures.md)."""
 
 CRITICAL_COVER_DAYS = 2
 """A hub item under this many days of cover fires the Grafana alert *Hub under 2 days of
