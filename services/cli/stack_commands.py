@@ -10,7 +10,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from services.cli.common import database, fail, settings_for
+from services.cli.common import columns, database, fail, settings_for
 
 partner_app = typer.Typer(no_args_is_help=True, help="Partner organisations and their tokens.")
 
@@ -66,6 +66,31 @@ def partner_add(
         raise fail(str(exc)) from None
     typer.echo(f"partner {partner_id} added. Its token is shown once; keep it secret:")
     typer.echo(token)
+
+
+@partner_app.command("list")
+def partner_list() -> None:
+    """Each partner: id, name, tokens in use, when it last published an event."""
+    from services.figures.incidents import incidents, when_text
+    from services.figures.partners import partner_lines
+
+    with database() as conn:
+        lines = partner_lines(conn, [i.incident for i in incidents(conn)])
+    if not lines:
+        typer.echo("no partner yet: add one with `tandem partner add ID --name NAME`")
+        return
+    rows = [
+        (
+            line.partner,
+            line.name,
+            str(line.tokens),
+            f"{line.events:,}",
+            when_text(line.latest_event) if line.latest_event else "never",
+        )
+        for line in lines
+    ]
+    header = ("partner", "name", "tokens in use", "events", "last published")
+    typer.echo(columns(header, rows))
 
 
 @partner_app.command("rotate")
