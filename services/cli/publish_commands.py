@@ -37,6 +37,7 @@ class Gateway:
     url: str
     token: str
     batch_size: int
+    retry_for: float = 0.0
     concurrency: int = 4
 
 
@@ -62,6 +63,14 @@ def publish(
         ),
     ] = None,
     interval: Annotated[float, typer.Option(min=0.05, help="--watch: seconds between looks.")] = 2,
+    retry_for: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            metavar="SECONDS",
+            help="Wait up to SECONDS for a gateway not running yet (default: fail at once).",
+        ),
+    ] = 0,
 ) -> None:
     """Publish events from a file (every row checked first), or from a drop folder."""
     import httpx
@@ -75,7 +84,7 @@ def publish(
     secret = token or (settings.partner_token and settings.partner_token.get_secret_value())
     if not secret:
         raise fail("no partner token: pass --token or set TANDEM_TOKEN")
-    gateway = Gateway(settings.gateway_url, secret, batch_size)
+    gateway = Gateway(settings.gateway_url, secret, batch_size, retry_for)
     try:
         event_mapping = load_mapping(mapping) if mapping else None
     except MappingProblem as exc:
@@ -136,7 +145,7 @@ def _checked(file: Path, event_mapping: EventMapping | None) -> Checked:
 
 
 def _send(gateway: Gateway, checked: Checked, progress: Progress | None) -> PublishResult:
-    from services.client.publisher import AsyncPublisher
+    from services.client.publisher import AsyncPublisher, Backoff
 
     async def send() -> PublishResult:
         async with AsyncPublisher(
@@ -144,6 +153,7 @@ def _send(gateway: Gateway, checked: Checked, progress: Progress | None) -> Publ
             gateway.token,
             batch_size=gateway.batch_size,
             concurrency=gateway.concurrency,
+            backoff=Backoff(connect_for=gateway.retry_for),
         ) as publisher:
             return await publisher.publish(checked.events, progress)
 
@@ -152,8 +162,22 @@ def _send(gateway: Gateway, checked: Checked, progress: Progress | None) -> Publ
 
 def _send_failure(gateway: Gateway, exc: PublishRefused | httpx.TransportError) -> str:
     """One line for why sending stopped."""
-    from services.client.publisher import PublishRefused
+    import httpx
 
+    from services.client.publisher import CONNECT_SECONDS, PublishRefused
+
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        waited = f", still after {gateway.retry_for:g} s" if gateway.retry_for else ""
+        why = (
+            f"did not answer within {CONNECT_SECONDS:g} s"
+            if isinstance(exc, httpx.ConnectTimeout)
+            else f"is not running ({exc or 'connection refused'})"
+        )
+        return (
+            f"the gateway at {gateway.url} {why}{waited}: start the stack with `tandem up`"
+            " (or `make run`), set TANDEM_GATEWAY_URL if it runs elsewhere, or wait for it"
+            " with --retry-for SECONDS"
+        )
     if isinstance(exc, PublishRefused):
         before = exc.published
         return (
