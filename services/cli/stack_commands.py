@@ -22,6 +22,15 @@ def up(
     demo_speed: Annotated[
         float, typer.Option(help="Scenario seconds per wall-clock second for the demo.")
     ] = 3600.0,
+    postgres_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Also open the embedded PostgreSQL on this port of 127.0.0.1, for a local"
+            " Grafana (default: TANDEM_POSTGRES_PORT, else its Unix socket only).",
+        ),
+    ] = None,
 ) -> None:
     """Start the whole platform (what `make run` runs) until Ctrl-C or `tandem down`: one
     stack per data directory."""
@@ -32,6 +41,8 @@ def up(
     from services.streaming.topics import ensure_topics
 
     settings = settings_for(data_dir)
+    if postgres_port is not None:
+        settings = settings.model_copy(update={"postgres_port": postgres_port})
     logs.configure("tandem-up", settings.log_level)
     options = StackOptions(
         settings.data_dir,
@@ -39,11 +50,27 @@ def up(
         on_broker_start=ensure_topics,
         on_ready=None if no_demo else demo_runner(demo_speed, typer.echo),
         run_files=(DEMO_FILE,),
+        next_steps=next_steps(port, demo=not no_demo),
     )
     try:
         run(options, settings, typer.echo)
     except (RuntimeError, TimeoutError, OSError) as exc:
         raise fail(f"could not start: {exc}") from None
+
+
+def next_steps(port: int, demo: bool) -> tuple[str, ...]:
+    """Three commands for the banner that work as typed on what `tandem up` starts."""
+    from services.simulate.demo_stream import DEMO_INCIDENT
+
+    board = f"open http://127.0.0.1:{port}/   the situation board, in a browser"
+    status = "tandem status                   what runs, and how far the demo has got"
+    if not demo:
+        return ("tandem partner add ID --name NAME   a partner and its token", board, status)
+    return (
+        f"tandem sitrep --incident {DEMO_INCIDENT} --format md   the demo's figures",
+        board,
+        status,
+    )
 
 
 @partner_app.command("add")

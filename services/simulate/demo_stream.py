@@ -27,7 +27,7 @@ from services.client.publisher import Backoff, Publisher, PublishRefused
 from services.settings import Settings
 from services.sharing.agreements import Terms
 from services.sharing.store import AgreementError, add_agreement
-from services.simulate import Scenario, build
+from services.simulate import Scenario, build, kingston
 from services.simulate.demo_progress import DEMO_FILE, DemoProgress
 from services.store.connections import connect
 from services.store.partners import (
@@ -41,6 +41,8 @@ from services.store.partners import (
 log = logging.getLogger(__name__)
 
 DEMO_SCENARIO = "kingston-2020"
+DEMO_INCIDENT = kingston.INCIDENT
+"""The incident the demo scenario streams."""
 
 TICK_SECONDS = 0.25
 
