@@ -150,6 +150,8 @@ class Stack:
             raise RuntimeError(
                 "a PostgreSQL port is for the embedded PostgreSQL; DATABASE_URL names another"
             )
+        assert self.postgres is not None
+        self.postgres.stop()  # one a killed run left behind would hold the port
         if listening(port):
             raise RuntimeError(f"port {port} is taken: give PostgreSQL another")
 
