@@ -51,8 +51,9 @@ class StackOptions:
     run_files: tuple[str, ...] = ()
     """Files of the data directory that describe the run (the demo's progress), removed at the
     start and at the end of each run, beside the stack's own record."""
-    next_steps: tuple[str, ...] = ()
-    """Commands to try next, for the banner (the caller knows what the demo streams)."""
+    next_steps: tuple[tuple[str, str], ...] = ()
+    """What to try next and what it shows, for the banner (the caller knows what the demo
+    streams)."""
 
 
 def services(port: int) -> tuple[ServiceSpec, ...]:
@@ -290,7 +291,8 @@ def banner(settings: Settings, stack: Stack) -> str:
         " or `tandem dashboards push --url URL --token TOKEN`",
         f"  data        {stack.data_dir}/   (kept between runs)",
     ]
-    if stack.options.next_steps:
-        lines += ["Try next:", *(f"  {step}" for step in stack.options.next_steps)]
+    if steps := stack.options.next_steps:
+        width = max(len(command) for command, _ in steps)
+        lines += ["Try next:", *(f"  {command:<{width}}   # {what}" for command, what in steps)]
     lines.append("Press Ctrl-C to stop (or `tandem down` from another terminal).")
     return "\n".join(lines)

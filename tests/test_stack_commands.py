@@ -184,11 +184,11 @@ def test_the_banners_next_commands_work_as_typed_and_the_demo_says_it_ended(
 ) -> None:
     printed = (project.logs / "up-1.log").read_text()
     steps = printed.split("Try next:\n")[1].split("Press Ctrl-C")[0].splitlines()
-    commands = [step.split("   ")[0].strip() for step in steps]
+    commands = [step.split("#")[0].strip() for step in steps]
     incident = "kingston-2020-demo"
     assert commands == [
         f"tandem sitrep --incident {incident} --format md",
-        f"open http://127.0.0.1:{project.port}/",
+        f"http://127.0.0.1:{project.port}/",
         "tandem status",
     ]
     demo_events = len(build("kingston-2020").events)
@@ -199,7 +199,7 @@ def test_the_banners_next_commands_work_as_typed_and_the_demo_says_it_ended(
     assert sitrep.returncode == 0, sitrep.stderr
     assert sitrep.stdout.startswith("# ") and incident in sitrep.stdout
     assert "the incident's latest event (no event in the last 24 hours)" in sitrep.stderr
-    board = httpx.get(commands[1].split()[1], timeout=10)
+    board = httpx.get(commands[1], timeout=10)
     assert board.status_code == 200 and f"data-incident='{incident}'" in board.text
     assert project.tandem(*commands[2].split()[1:]).returncode == 0
 

@@ -58,18 +58,20 @@ def up(
         raise fail(f"could not start: {exc}") from None
 
 
-def next_steps(port: int, demo: bool) -> tuple[str, ...]:
-    """Three commands for the banner that work as typed on what `tandem up` starts."""
+def next_steps(port: int, demo: bool) -> tuple[tuple[str, str], ...]:
+    """Three things to try for the banner, each with what it shows, that work as typed on what
+    `tandem up` starts."""
     from services.simulate.demo_stream import DEMO_INCIDENT
 
-    board = f"open http://127.0.0.1:{port}/   the situation board, in a browser"
-    status = "tandem status                   what runs, and how far the demo has got"
-    if not demo:
-        return ("tandem partner add ID --name NAME   a partner and its token", board, status)
+    first = (
+        (f"tandem sitrep --incident {DEMO_INCIDENT} --format md", "the demo's figures")
+        if demo
+        else ("tandem partner add ID --name NAME", "a partner, and its token")
+    )
     return (
-        f"tandem sitrep --incident {DEMO_INCIDENT} --format md   the demo's figures",
-        board,
-        status,
+        first,
+        (f"http://127.0.0.1:{port}/", "the situation board: open it in a browser"),
+        ("tandem status", "what runs, and how far the demo has got"),
     )
 
 
