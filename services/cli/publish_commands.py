@@ -28,7 +28,9 @@ mapping_app = typer.Typer(no_args_is_help=True, help="Mappings from partners' fi
 
 MappingOption = Annotated[
     Path | None,
-    typer.Option("--mapping", help="YAML mapping from the file's columns to events."),
+    typer.Option(
+        "--mapping", metavar="FILE", help="YAML mapping from the file's columns to events."
+    ),
 ]
 
 
@@ -43,7 +45,8 @@ class Gateway:
 
 def publish(
     file: Annotated[
-        Path | None, typer.Argument(help="A JSON, NDJSON, CSV or .xlsx file.", dir_okay=False)
+        Path | None,
+        typer.Argument(metavar="FILE", help="A JSON, NDJSON, CSV or .xlsx file.", dir_okay=False),
     ] = None,
     mapping: MappingOption = None,
     skip_invalid: Annotated[
@@ -51,10 +54,11 @@ def publish(
         typer.Option("--skip-invalid", help="Send the valid rows and list the others."),
     ] = False,
     batch_size: Annotated[
-        int, typer.Option(min=1, max=5000, help="Events per request to the gateway.")
+        int, typer.Option(min=1, max=5000, metavar="N", help="Events per request to the gateway.")
     ] = 1000,
     token: Annotated[
-        str | None, typer.Option(help="The partner's token (default: $TANDEM_TOKEN).")
+        str | None,
+        typer.Option(metavar="TOKEN", help="The partner's token (default: $TANDEM_TOKEN)."),
     ] = None,
     watch: Annotated[
         Path | None,
@@ -62,7 +66,9 @@ def publish(
             "--watch", metavar="DIR", file_okay=False, help="Publish every file dropped in DIR."
         ),
     ] = None,
-    interval: Annotated[float, typer.Option(min=0.05, help="--watch: seconds between looks.")] = 2,
+    interval: Annotated[
+        float, typer.Option(min=0.05, metavar="SECONDS", help="--watch: seconds between looks.")
+    ] = 2,
     retry_for: Annotated[
         float,
         typer.Option(

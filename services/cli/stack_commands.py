@@ -17,16 +17,20 @@ partner_app = typer.Typer(no_args_is_help=True, help="Partner organisations and 
 
 def up(
     no_demo: Annotated[bool, typer.Option("--no-demo", help="Do not stream the demo.")] = False,
-    data_dir: Annotated[Path | None, typer.Option(help="Where data is kept.")] = None,
-    port: Annotated[int, typer.Option(help="The gateway's port.")] = 8080,
+    data_dir: Annotated[
+        Path | None, typer.Option(metavar="DIR", help="Where data is kept.")
+    ] = None,
+    port: Annotated[int, typer.Option(metavar="PORT", help="The gateway's port.")] = 8080,
     demo_speed: Annotated[
-        float, typer.Option(help="Scenario seconds per wall-clock second for the demo.")
+        float,
+        typer.Option(metavar="FACTOR", help="Scenario seconds per wall-clock second for the demo."),
     ] = 3600.0,
     postgres_port: Annotated[
         int | None,
         typer.Option(
             min=1,
             max=65535,
+            metavar="PORT",
             help="Also open the embedded PostgreSQL on this port of 127.0.0.1, for a local"
             " Grafana (default: TANDEM_POSTGRES_PORT, else its Unix socket only).",
         ),
