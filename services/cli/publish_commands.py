@@ -177,7 +177,7 @@ def _send_failure(gateway: Gateway, exc: PublishRefused | httpx.TransportError) 
         why = (
             f"did not answer within {CONNECT_SECONDS:g} s"
             if isinstance(exc, httpx.ConnectTimeout)
-            else f"is not running ({exc or 'connection refused'})"
+            else f"is not running (cannot connect: {exc or type(exc).__name__})"
         )
         return (
             f"the gateway at {gateway.url} {why}{waited}: start the stack with `tandem up`"
