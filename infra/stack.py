@@ -51,6 +51,9 @@ class StackOptions:
     run_files: tuple[str, ...] = ()
     """Files of the data directory that describe the run (the demo's progress), removed at the
     start and at the end of each run, beside the stack's own record."""
+    next_steps: tuple[tuple[str, str], ...] = ()
+    """What to try next and what it shows, for the banner (the caller knows what the demo
+    streams)."""
 
 
 def services(port: int) -> tuple[ServiceSpec, ...]:
@@ -97,7 +100,11 @@ class Stack:
     def __init__(self, options: StackOptions, settings: Settings) -> None:
         self.options = options
         self.data_dir = options.data_dir.resolve()
-        self.postgres = None if settings.database_url else EmbeddedPostgres(self.data_dir / "pg")
+        self.postgres = (
+            None
+            if settings.database_url
+            else EmbeddedPostgres(self.data_dir / "pg", settings.postgres_port)
+        )
         self.broker = (
             None
             if settings.kafka_bootstrap
@@ -116,6 +123,8 @@ class Stack:
                 f"port {self.options.port} is taken (a stack of another data directory?):"
                 " give this one another with --port"
             )
+        if self.settings.postgres_port is not None:
+            self._check_postgres_port(self.settings.postgres_port)
         database_url = self.settings.database_url or self._start_postgres()
         bootstrap = self.settings.kafka_bootstrap or self._start_broker()
         gateway_url = f"http://127.0.0.1:{self.options.port}"
@@ -137,6 +146,16 @@ class Stack:
         self.keep_record()
         return self.settings
 
+    def _check_postgres_port(self, port: int) -> None:
+        if self.settings.database_url:
+            raise RuntimeError(
+                "a PostgreSQL port is for the embedded PostgreSQL; DATABASE_URL names another"
+            )
+        assert self.postgres is not None
+        self.postgres.stop()  # one a killed run left behind would hold the port
+        if listening(port):
+            raise RuntimeError(f"port {port} is taken: give PostgreSQL another")
+
     def record(self) -> dict[str, Any]:
         """What `stack.json` says: this process, since when, where each server listens, and
         the pid of each service and embedded server."""
@@ -149,6 +168,7 @@ class Stack:
             "pid": os.getpid(),
             "started_at": self.started_at.isoformat(timespec="seconds"),
             "database_url": self.settings.database_url,
+            "postgres_port": self.settings.postgres_port,
             "kafka_bootstrap": self.settings.kafka_bootstrap,
             "gateway_url": self.settings.gateway_url,
             "services": self.supervisor.pids(),
@@ -260,11 +280,19 @@ def banner(settings: Settings, stack: Stack) -> str:
         "Tandem is ready.",
         f"  gateway     {settings.gateway_url}   (API docs: {settings.gateway_url}/docs)",
         f"  database    {settings.database_url}",
+        *[
+            f"              and 127.0.0.1:{port} over TCP (password logins only)"
+            for port in [settings.postgres_port]
+            if port is not None
+        ],
         f"  broker      {settings.kafka_bootstrap}",
         f"  logs        {stack.data_dir / 'logs'}/",
         "  dashboards  dashboards/json/ and infra/grafana/provisioning/ for a Grafana to mount,"
         " or `tandem dashboards push --url URL --token TOKEN`",
         f"  data        {stack.data_dir}/   (kept between runs)",
-        "Press Ctrl-C to stop.",
     ]
+    if steps := stack.options.next_steps:
+        width = max(len(command) for command, _ in steps)
+        lines += ["Try next:", *(f"  {command:<{width}}   # {what}" for command, what in steps)]
+    lines.append("Press Ctrl-C to stop (or `tandem down` from another terminal).")
     return "\n".join(lines)

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=find_data_dir, validation_alias="TANDEM_DATA_DIR")
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     kafka_bootstrap: str | None = Field(default=None, validation_alias="KAFKA_BOOTSTRAP")
+    postgres_port: int | None = Field(
+        default=None, ge=1, le=65535, validation_alias="TANDEM_POSTGRES_PORT"
+    )
+    """A loopback TCP port for the embedded PostgreSQL besides its Unix socket (a local Grafana
+    needs one); password logins only over it. Recorded in stack.json while the stack runs."""
     gateway_url: str = Field(default="http://127.0.0.1:8080", validation_alias="TANDEM_GATEWAY_URL")
     partner_token: SecretStr | None = Field(default=None, validation_alias="TANDEM_TOKEN")
     grafana_url: str | None = Field(default=None, validation_alias="GRAFANA_URL")

@@ -25,14 +25,14 @@ READY_SECONDS = 90.0
 
 
 def start(
-    data_dir: Path, port: int, out: Path, demo_speed: float | None = None
+    data_dir: Path, port: int, out: Path, demo_speed: float | None = None, *more: str
 ) -> subprocess.Popen[bytes]:
     """`tandem up --no-demo` (or with the demo at `demo_speed`) with its own embedded servers,
-    whatever this session uses."""
+    whatever this session uses, and `more` options."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP")}
     demo = ("--no-demo",) if demo_speed is None else ("--demo-speed", str(demo_speed))
     return subprocess.Popen(
-        [TANDEM, "up", *demo, "--data-dir", str(data_dir), "--port", str(port)],
+        [TANDEM, "up", *demo, "--data-dir", str(data_dir), "--port", str(port), *more],
         stdout=out.open("wb"),
         stderr=subprocess.STDOUT,
         env=env,

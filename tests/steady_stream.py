@@ -27,7 +27,7 @@ Event = dict[str, Any]
 
 TICK_SECONDS = 0.1
 # Retry often and for long: the stream must outlast any fault, and see the moment it is over.
-PATIENT = Backoff(attempts=1000, first=0.05, cap=0.5)
+PATIENT = Backoff(attempts=1000, first=0.05, cap=0.5, connect_for=300.0)
 
 
 @dataclass(frozen=True)

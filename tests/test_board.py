@@ -18,9 +18,9 @@ from services.exercises.clock import Segment
 from services.exercises.debrief import Comparison, Debrief, Figures, InjectOutcome
 from services.exercises.debrief_html import render
 from services.exercises.runs import Run, create_run
+from services.figures.incidents import Incident, default_at
 from services.figures.referrals import ReferralAnswers
 from services.figures.sitrep import rfc3339_utc, sitrep
-from services.gateway.board import Incident, default_at
 from services.settings import Settings
 from services.store.partners import Partner, add_partner
 from tests.browser import axe_violations, chromium_page
@@ -140,7 +140,8 @@ def test_a_past_incident_is_shown_as_of_its_latest_event(board: str, database_ur
         # The scenario's last event (a cancellation) is after T: the figures move with it.
         assert expected != expected_figures(report_at(database_url, T))
         as_of = page.locator(f"[data-incident='{INCIDENT}'] .as-of")
-        assert as_of.inner_text().endswith(", the incident's latest event.")
+        quiet = ", the incident's latest event (no event in the last 24 hours)."
+        assert as_of.inner_text().endswith(quiet)
         assert as_of.locator("time").get_attribute("datetime") == rfc3339_utc(LATEST)
         # The runs and the partners, with when each last published.
         run = page.locator("table:has(caption:text('Exercise runs')) tbody tr")

@@ -16,6 +16,7 @@ import httpx
 import orjson
 import pytest
 
+from infra.broker import free_port
 from schemas import ContractError
 from schemas.hubs import StockCounted
 from schemas.requests import RequestRaised
@@ -222,10 +223,31 @@ def test_next_step_gives_up(status: int, attempt: int) -> None:
 
 
 def test_a_lost_connection_is_retried_then_raised() -> None:
-    lost = httpx.ConnectError("refused")
+    lost = httpx.ReadError("reset")
     assert next_step(lost, 1, Backoff()) == 0.2
-    with pytest.raises(httpx.ConnectError):
+    with pytest.raises(httpx.ReadError):
         next_step(lost, 8, Backoff())
+
+
+@pytest.mark.parametrize("error", [httpx.ConnectError("refused"), httpx.ConnectTimeout("slow")])
+def test_a_gateway_not_running_is_raised_at_once_unless_asked_to_wait(
+    error: httpx.TransportError,
+) -> None:
+    with pytest.raises(type(error)):
+        next_step(error, 1, Backoff())
+    waiting = Backoff(connect_for=1.0)
+    assert next_step(error, 1, waiting, elapsed=0.0) == 0.2
+    assert next_step(error, 3, waiting, elapsed=0.9) == pytest.approx(0.1)  # ends on time
+    with pytest.raises(type(error)):
+        next_step(error, 20, waiting, elapsed=1.0)
+
+
+def test_the_client_says_at_once_that_nothing_listens() -> None:
+    started = time.monotonic()
+    nobody = f"http://127.0.0.1:{free_port()}"
+    with Publisher(nobody, "t") as publisher, pytest.raises(httpx.ConnectError):
+        publisher.publish([{"id": "a"}])
+    assert time.monotonic() - started < 1
 
 
 def test_the_readme_example_runs(gateway: PartnerGateway) -> None:

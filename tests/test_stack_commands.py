@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import psutil
+import psycopg
 import pytest
 
 from infra.broker import free_port
@@ -46,6 +47,7 @@ class Project:
     data_dir: Path
     logs: Path
     port: int = field(default_factory=free_port)
+    postgres_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -55,7 +57,8 @@ class Project:
 
     def up(self, out: str, demo_speed: float | None = None) -> subprocess.Popen[bytes]:
         self.started = datetime.now(UTC).replace(microsecond=0)
-        self.process = start(self.data_dir, self.port, self.logs / out, demo_speed)
+        more = ("--postgres-port", str(self.postgres_port))
+        self.process = start(self.data_dir, self.port, self.logs / out, demo_speed, *more)
         wait_ready(self.logs / out)
         return self.process
 
@@ -174,6 +177,46 @@ def test_status_from_a_subfolder_shows_what_runs(project: Project) -> None:
         text.stdout
     )
     assert any(line.startswith("figures   ") for line in lines)
+
+
+def test_the_banners_next_commands_work_as_typed_and_the_demo_says_it_ended(
+    project: Project,
+) -> None:
+    printed = (project.logs / "up-1.log").read_text()
+    steps = printed.split("Try next:\n")[1].split("Press Ctrl-C")[0].splitlines()
+    commands = [step.split("#")[0].strip() for step in steps]
+    incident = "kingston-2020-demo"
+    assert commands == [
+        f"tandem sitrep --incident {incident} --format md",
+        f"http://127.0.0.1:{project.port}/",
+        "tandem status",
+    ]
+    demo_events = len(build("kingston-2020").events)
+    ended = f"Demo incident '{incident}' streamed: {demo_events:,} events in "
+    wait_for(lambda: ended in (project.logs / "up-1.log").read_text(), 60, "the demo's end")
+
+    sitrep = project.tandem(*commands[0].split()[1:])
+    assert sitrep.returncode == 0, sitrep.stderr
+    assert sitrep.stdout.startswith("# ") and incident in sitrep.stdout
+    assert "the incident's latest event (no event in the last 24 hours)" in sitrep.stderr
+    board = httpx.get(commands[1], timeout=10)
+    assert board.status_code == 200 and f"data-incident='{incident}'" in board.text
+    assert project.tandem(*commands[2].split()[1:]).returncode == 0
+
+    listed = project.tandem("incidents")
+    assert listed.returncode == 0 and listed.stdout.splitlines()[1].startswith(incident)
+
+
+def test_the_embedded_postgresql_is_on_its_loopback_port_too(project: Project) -> None:
+    assert project.recorded()["postgres_port"] == project.postgres_port
+    printed = (project.logs / "up-1.log").read_text()
+    assert f"and 127.0.0.1:{project.postgres_port} over TCP (password logins only)" in printed
+    database_url = project.recorded()["database_url"]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE ROLE tcp_check LOGIN PASSWORD 'checked'")
+    tcp = f"postgresql://tcp_check:checked@127.0.0.1:{project.postgres_port}/postgres"
+    with psycopg.connect(tcp) as conn:
+        assert conn.execute("SELECT inet_server_addr()::text").fetchone() == ("127.0.0.1/32",)
 
 
 def test_other_commands_find_the_stack_from_a_subfolder(project: Project) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli.common import fail, settings_for
+from services.cli.common import database, fail, settings_for
 
 dashboards_app = typer.Typer(no_args_is_help=True, help="Grafana dashboards as code.")
 
@@ -62,6 +62,7 @@ def dashboards_push(
     pg_sslmode: Annotated[str, typer.Option(envvar="TANDEM_PG_SSLMODE")] = "disable",
 ) -> None:
     """Create or update the folder, data source and dashboards in Grafana; say what changed."""
+    import niquests
     from grafana_client.api import GrafanaApi
     from grafana_client.client import GrafanaException
     from psycopg.conninfo import conninfo_to_dict
@@ -79,18 +80,41 @@ def dashboards_push(
     host = pg_host or (
         f"{known['host']}:{known.get('port', '5432')}" if known.get("host") else None
     )
-    if not host or host.startswith("/"):
+    user, password = pg_user or known.get("user", "tandem"), pg_password or known.get("password")
+    if not pg_host and host and host.startswith("/"):  # the embedded PostgreSQL's Unix socket
+        if settings.postgres_port is None:
+            raise fail(
+                "the embedded PostgreSQL listens on a Unix socket only, which Grafana cannot"
+                " reach: start the stack with `tandem up --postgres-port 5433` (or set"
+                " TANDEM_POSTGRES_PORT) to open it on 127.0.0.1 too, or give --pg-host HOST:PORT"
+            )
+        host = f"127.0.0.1:{settings.postgres_port}"
+        if not pg_user:
+            user, password = _grafana_login()
+    if not host:
         raise fail("no PostgreSQL address for Grafana: give --pg-host (or TANDEM_PG_HOST)")
     wanted = datasource(
         host=host,
         database=pg_database or known.get("dbname", "tandem"),
-        user=pg_user or known.get("user", "tandem"),
-        password=pg_password or known.get("password", ""),
+        user=user,
+        password=password or "",
         sslmode=pg_sslmode,
     )
     try:
         changes = push(GrafanaApi.from_url(url, credential=token), wanted, dashboards_json())
+    except niquests.ConnectionError:
+        raise fail(
+            f"could not reach Grafana at {url}: is it running, and is that its URL?"
+        ) from None
     except (GrafanaException, OSError) as exc:
         raise fail(f"could not push to {url}: {exc}") from None
     for change in changes:
         typer.echo(str(change))
+
+
+def _grafana_login() -> tuple[str, str]:
+    """The embedded PostgreSQL's login for Grafana, with a new password."""
+    from services.store.grafana_login import grafana_login
+
+    with database() as conn:
+        return grafana_login(conn)

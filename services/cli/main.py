@@ -17,13 +17,20 @@ from services.cli import (
     stack_commands,
 )
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+# Plain help (click's): the rich help shows a flag as if it took a value (`--no-demo <bool>`).
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
 app.command()(stack_commands.up)
 app.add_typer(stack_commands.partner_app, name="partner")
 app.command()(stack_commands.simulate)
 app.command()(stack_commands.status)
 app.command()(stack_commands.down)
 app.command()(figures_commands.sitrep)
+app.command()(figures_commands.incidents)
 app.command()(figures_commands.export)
 app.add_typer(dashboards_commands.dashboards_app, name="dashboards")
 app.add_typer(sharing_commands.agreement_app, name="agreement")

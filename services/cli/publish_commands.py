@@ -28,7 +28,9 @@ mapping_app = typer.Typer(no_args_is_help=True, help="Mappings from partners' fi
 
 MappingOption = Annotated[
     Path | None,
-    typer.Option("--mapping", help="YAML mapping from the file's columns to events."),
+    typer.Option(
+        "--mapping", metavar="FILE", help="YAML mapping from the file's columns to events."
+    ),
 ]
 
 
@@ -37,12 +39,14 @@ class Gateway:
     url: str
     token: str
     batch_size: int
+    retry_for: float = 0.0
     concurrency: int = 4
 
 
 def publish(
     file: Annotated[
-        Path | None, typer.Argument(help="A JSON, NDJSON, CSV or .xlsx file.", dir_okay=False)
+        Path | None,
+        typer.Argument(metavar="FILE", help="A JSON, NDJSON, CSV or .xlsx file.", dir_okay=False),
     ] = None,
     mapping: MappingOption = None,
     skip_invalid: Annotated[
@@ -50,10 +54,11 @@ def publish(
         typer.Option("--skip-invalid", help="Send the valid rows and list the others."),
     ] = False,
     batch_size: Annotated[
-        int, typer.Option(min=1, max=5000, help="Events per request to the gateway.")
+        int, typer.Option(min=1, max=5000, metavar="N", help="Events per request to the gateway.")
     ] = 1000,
     token: Annotated[
-        str | None, typer.Option(help="The partner's token (default: $TANDEM_TOKEN).")
+        str | None,
+        typer.Option(metavar="TOKEN", help="The partner's token (default: $TANDEM_TOKEN)."),
     ] = None,
     watch: Annotated[
         Path | None,
@@ -61,7 +66,17 @@ def publish(
             "--watch", metavar="DIR", file_okay=False, help="Publish every file dropped in DIR."
         ),
     ] = None,
-    interval: Annotated[float, typer.Option(min=0.05, help="--watch: seconds between looks.")] = 2,
+    interval: Annotated[
+        float, typer.Option(min=0.05, metavar="SECONDS", help="--watch: seconds between looks.")
+    ] = 2,
+    retry_for: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            metavar="SECONDS",
+            help="Wait up to SECONDS for a gateway not running yet (default: fail at once).",
+        ),
+    ] = 0,
 ) -> None:
     """Publish events from a file (every row checked first), or from a drop folder."""
     import httpx
@@ -75,7 +90,7 @@ def publish(
     secret = token or (settings.partner_token and settings.partner_token.get_secret_value())
     if not secret:
         raise fail("no partner token: pass --token or set TANDEM_TOKEN")
-    gateway = Gateway(settings.gateway_url, secret, batch_size)
+    gateway = Gateway(settings.gateway_url, secret, batch_size, retry_for)
     try:
         event_mapping = load_mapping(mapping) if mapping else None
     except MappingProblem as exc:
@@ -136,7 +151,7 @@ def _checked(file: Path, event_mapping: EventMapping | None) -> Checked:
 
 
 def _send(gateway: Gateway, checked: Checked, progress: Progress | None) -> PublishResult:
-    from services.client.publisher import AsyncPublisher
+    from services.client.publisher import AsyncPublisher, Backoff
 
     async def send() -> PublishResult:
         async with AsyncPublisher(
@@ -144,6 +159,7 @@ def _send(gateway: Gateway, checked: Checked, progress: Progress | None) -> Publ
             gateway.token,
             batch_size=gateway.batch_size,
             concurrency=gateway.concurrency,
+            backoff=Backoff(connect_for=gateway.retry_for),
         ) as publisher:
             return await publisher.publish(checked.events, progress)
 
@@ -152,8 +168,22 @@ def _send(gateway: Gateway, checked: Checked, progress: Progress | None) -> Publ
 
 def _send_failure(gateway: Gateway, exc: PublishRefused | httpx.TransportError) -> str:
     """One line for why sending stopped."""
-    from services.client.publisher import PublishRefused
+    import httpx
 
+    from services.client.publisher import CONNECT_SECONDS, PublishRefused
+
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        waited = f", still after {gateway.retry_for:g} s" if gateway.retry_for else ""
+        why = (
+            f"did not answer within {CONNECT_SECONDS:g} s"
+            if isinstance(exc, httpx.ConnectTimeout)
+            else f"is not running (cannot connect: {exc or type(exc).__name__})"
+        )
+        return (
+            f"the gateway at {gateway.url} {why}{waited}: start the stack with `tandem up`"
+            " (or `make run`), set TANDEM_GATEWAY_URL if it runs elsewhere, or wait for it"
+            " with --retry-for SECONDS"
+        )
     if isinstance(exc, PublishRefused):
         before = exc.published
         return (

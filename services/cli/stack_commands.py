@@ -10,18 +10,31 @@ from typing import Annotated
 import orjson
 import typer
 
-from services.cli.common import database, fail, settings_for
+from services.cli.common import columns, database, fail, settings_for
 
 partner_app = typer.Typer(no_args_is_help=True, help="Partner organisations and their tokens.")
 
 
 def up(
     no_demo: Annotated[bool, typer.Option("--no-demo", help="Do not stream the demo.")] = False,
-    data_dir: Annotated[Path | None, typer.Option(help="Where data is kept.")] = None,
-    port: Annotated[int, typer.Option(help="The gateway's port.")] = 8080,
+    data_dir: Annotated[
+        Path | None, typer.Option(metavar="DIR", help="Where data is kept.")
+    ] = None,
+    port: Annotated[int, typer.Option(metavar="PORT", help="The gateway's port.")] = 8080,
     demo_speed: Annotated[
-        float, typer.Option(help="Scenario seconds per wall-clock second for the demo.")
+        float,
+        typer.Option(metavar="FACTOR", help="Scenario seconds per wall-clock second for the demo."),
     ] = 3600.0,
+    postgres_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            metavar="PORT",
+            help="Also open the embedded PostgreSQL on this port of 127.0.0.1, for a local"
+            " Grafana (default: TANDEM_POSTGRES_PORT, else its Unix socket only).",
+        ),
+    ] = None,
 ) -> None:
     """Start the whole platform (what `make run` runs) until Ctrl-C or `tandem down`: one
     stack per data directory."""
@@ -32,6 +45,8 @@ def up(
     from services.streaming.topics import ensure_topics
 
     settings = settings_for(data_dir)
+    if postgres_port is not None:
+        settings = settings.model_copy(update={"postgres_port": postgres_port})
     logs.configure("tandem-up", settings.log_level)
     options = StackOptions(
         settings.data_dir,
@@ -39,11 +54,29 @@ def up(
         on_broker_start=ensure_topics,
         on_ready=None if no_demo else demo_runner(demo_speed, typer.echo),
         run_files=(DEMO_FILE,),
+        next_steps=next_steps(port, demo=not no_demo),
     )
     try:
         run(options, settings, typer.echo)
     except (RuntimeError, TimeoutError, OSError) as exc:
         raise fail(f"could not start: {exc}") from None
+
+
+def next_steps(port: int, demo: bool) -> tuple[tuple[str, str], ...]:
+    """Three things to try for the banner, each with what it shows, that work as typed on what
+    `tandem up` starts."""
+    from services.simulate.demo_stream import DEMO_INCIDENT
+
+    first = (
+        (f"tandem sitrep --incident {DEMO_INCIDENT} --format md", "the demo's figures")
+        if demo
+        else ("tandem partner add ID --name NAME", "a partner, and its token")
+    )
+    return (
+        first,
+        (f"http://127.0.0.1:{port}/", "the situation board: open it in a browser"),
+        ("tandem status", "what runs, and how far the demo has got"),
+    )
 
 
 @partner_app.command("add")
@@ -66,6 +99,31 @@ def partner_add(
         raise fail(str(exc)) from None
     typer.echo(f"partner {partner_id} added. Its token is shown once; keep it secret:")
     typer.echo(token)
+
+
+@partner_app.command("list")
+def partner_list() -> None:
+    """Each partner: id, name, tokens in use, when it last published an event."""
+    from services.figures.incidents import incidents, when_text
+    from services.figures.partners import partner_lines
+
+    with database() as conn:
+        lines = partner_lines(conn, [i.incident for i in incidents(conn)])
+    if not lines:
+        typer.echo("no partner yet: add one with `tandem partner add ID --name NAME`")
+        return
+    rows = [
+        (
+            line.partner,
+            line.name,
+            str(line.tokens),
+            f"{line.events:,}",
+            when_text(line.latest_event) if line.latest_event else "never",
+        )
+        for line in lines
+    ]
+    header = ("partner", "name", "tokens in use", "events", "last published")
+    typer.echo(columns(header, rows))
 
 
 @partner_app.command("rotate")

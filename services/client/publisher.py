@@ -12,6 +12,8 @@ Events are CloudEvent dicts, contract models (`envelope(...)`), or the CloudEven
 returns only once every event is durable at the gateway. Re-sending is safe: an event is
 identified by (source, id), so a retry after a lost reply counts as a duplicate, not twice.
 Both publishers share one retry policy (`Backoff`, `next_step`): only the waiting differs.
+A gateway that is not running raises `httpx.ConnectError` at once, unless
+`Backoff(connect_for=SECONDS)` asks to wait for it.
 """
 
 from __future__ import annotations
@@ -85,11 +87,16 @@ class PublishRefused(Exception):
 @dataclass(frozen=True)
 class Backoff:
     """How long to wait before each retry: `first` seconds, doubling up to `cap`, but never
-    sooner than the gateway's `Retry-After`; at most `attempts` tries of one batch."""
+    sooner than the gateway's `Retry-After`; at most `attempts` tries of one batch.
+
+    A gateway that cannot be connected to (refused: it is not running) is retried only for
+    `connect_for` seconds, by default not at all: a script whose gateway is down learns so at
+    once, not after every attempt's wait, unless it asks to wait for the gateway to start."""
 
     attempts: int = 8
     first: float = 0.2
     cap: float = 10.0
+    connect_for: float = 0.0
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         backoff = min(self.cap, self.first * 2.0 ** (attempt - 1))
@@ -102,11 +109,27 @@ def is_retryable(status: int) -> bool:
     return status == 429 or status >= 500
 
 
+CONNECT_SECONDS = 5.0
+"""How long connecting to the gateway may take before it counts as not reachable."""
+
+UNREACHABLE = (httpx.ConnectError, httpx.ConnectTimeout)
+"""Nothing of the request reached the gateway: it is not running, or not at that address."""
+
+
 def next_step(
-    outcome: httpx.Response | httpx.TransportError, attempt: int, backoff: Backoff
+    outcome: httpx.Response | httpx.TransportError,
+    attempt: int,
+    backoff: Backoff,
+    elapsed: float = 0.0,
 ) -> PublishResult | float:
-    """What to do after one attempt at a batch: its result once it is durable, or the seconds
-    to wait before trying again. Raises when retrying cannot help or the attempts are spent."""
+    """What to do after one attempt at a batch, `elapsed` seconds after its first: its result
+    once it is durable, or the seconds to wait before trying again. Raises when retrying cannot
+    help, the attempts are spent, or the gateway stayed unreachable `backoff.connect_for`."""
+    if isinstance(outcome, UNREACHABLE):
+        left = backoff.connect_for - elapsed
+        if left <= 0:
+            raise outcome
+        return min(backoff.delay(attempt), left)  # the last try at the end of connect_for
     if isinstance(outcome, httpx.TransportError):
         if attempt >= backoff.attempts:
             raise outcome
@@ -201,7 +224,7 @@ class Publisher:
     ) -> None:
         self.batch_size = batch_size
         self.backoff = backoff
-        self._http = httpx.Client(base_url=url, timeout=timeout, headers=_headers(token))
+        self._http = httpx.Client(base_url=url, timeout=_timeout(timeout), headers=_headers(token))
 
     def __enter__(self) -> Publisher:
         return self
@@ -229,8 +252,10 @@ class Publisher:
 
     def publish_batch(self, batch: Sequence[Publishable]) -> PublishResult:
         body = encode_batch(batch)
+        started = time.monotonic()
         for attempt in count(1):
-            step = next_step(self._post(body), attempt, self.backoff)
+            outcome = self._post(body)
+            step = next_step(outcome, attempt, self.backoff, time.monotonic() - started)
             if isinstance(step, PublishResult):
                 return step
             time.sleep(step)
@@ -261,7 +286,7 @@ class AsyncPublisher:
         self.backoff = backoff
         self._http = httpx.AsyncClient(
             base_url=url,
-            timeout=timeout,
+            timeout=_timeout(timeout),
             headers=_headers(token),
             limits=httpx.Limits(max_connections=concurrency),
         )
@@ -304,8 +329,10 @@ class AsyncPublisher:
 
     async def publish_batch(self, batch: Sequence[Publishable]) -> PublishResult:
         body = encode_batch(batch)
+        started = time.monotonic()
         for attempt in count(1):
-            step = next_step(await self._post(body), attempt, self.backoff)
+            outcome = await self._post(body)
+            step = next_step(outcome, attempt, self.backoff, time.monotonic() - started)
             if isinstance(step, PublishResult):
                 return step
             await asyncio.sleep(step)
@@ -316,6 +343,10 @@ class AsyncPublisher:
             return await self._http.post("/v1/events", content=body)
         except httpx.TransportError as error:
             return error
+
+
+def _timeout(seconds: float) -> httpx.Timeout:
+    return httpx.Timeout(seconds, connect=min(seconds, CONNECT_SECONDS))
 
 
 def _headers(token: str) -> dict[str, str]:

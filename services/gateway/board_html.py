@@ -9,13 +9,15 @@ Each figure's cell carries `data-figure`, the figure's path in the sitrep (`requ
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from html import escape
 
 from schemas.thresholds import AGEING, STOCK_WINDOW, WINDOW, in_days, in_hours
 from services.exercises.runs import RunStatus
+from services.figures.incidents import WHY, when_text
+from services.figures.partners import PartnerLine
 from services.figures.sitrep import Sitrep, rfc3339_utc
-from services.gateway.board import Board, IncidentBoard, PartnerLine
+from services.gateway.board import Board, IncidentBoard
 
 REFRESH_SECONDS = 30
 NONE = "—"
@@ -84,10 +86,7 @@ def when(at: datetime | None) -> str:
     """`6 April 2020 09:00 UTC` in a <time> element that carries the exact instant."""
     if at is None:
         return NONE
-    at = at.astimezone(UTC)
-    seconds = f":{at:%S}" if at.second or at.microsecond else ""
-    text = f"{at.day} {at:%B %Y %H:%M}{seconds} UTC"
-    return f"<time datetime='{rfc3339_utc(at)}'>{text}</time>"
+    return f"<time datetime='{rfc3339_utc(at)}'>{when_text(at)}</time>"
 
 
 def number(value: float | int | None) -> str:
@@ -154,12 +153,7 @@ def tiles(report: Sitrep) -> str:
 
 
 def as_of(shown: IncidentBoard) -> str:
-    why = {
-        "asked": "the time asked for",
-        "now": "now: the incident is live",
-        "latest": "the incident's latest event",
-    }[shown.basis]
-    return f"<p class='as-of'>As of {when(shown.report.at)}, {why}.</p>"
+    return f"<p class='as-of'>As of {when(shown.report.at)}, {WHY[shown.basis]}.</p>"
 
 
 def incident_section(shown: IncidentBoard) -> str:

@@ -3,6 +3,11 @@
 Each demo partner gets a fresh token at start (tokens are shown once and stored hashed), and
 publishes its own events, as a real partner would. Re-streaming is harmless: the same events
 are duplicates the store counts once.
+
+A user trying the README on the demo may rotate a demo partner's token (`tandem partner
+rotate`): that revokes the demo's token too, so the demo then issues itself a new one and goes
+on — a rotation keeps the partner publishing. Revoking every token of a demo partner (`tandem
+partner revoke`) cuts it off, and the demo stops, saying so.
 """
 
 from __future__ import annotations
@@ -18,20 +23,31 @@ from typing import Any
 
 import psycopg
 
-from services.client.publisher import Publisher
+from services.client.publisher import Backoff, Publisher, PublishRefused
 from services.settings import Settings
 from services.sharing.agreements import Terms
 from services.sharing.store import AgreementError, add_agreement
-from services.simulate import Scenario, build
+from services.simulate import Scenario, build, kingston
 from services.simulate.demo_progress import DEMO_FILE, DemoProgress
 from services.store.connections import connect
-from services.store.partners import Partner, PartnerExists, add_partner, issue_token
+from services.store.partners import (
+    Partner,
+    PartnerExists,
+    add_partner,
+    issue_token,
+    tokens_in_use,
+)
 
 log = logging.getLogger(__name__)
 
 DEMO_SCENARIO = "kingston-2020"
+DEMO_INCIDENT = kingston.INCIDENT
+"""The incident the demo scenario streams."""
 
 TICK_SECONDS = 0.25
+
+BACKOFF = Backoff(connect_for=60.0)
+"""The demo waits for a gateway its supervisor is restarting."""
 
 
 # The demo's data-sharing: the council refers food to the foodbank, which reports back.
@@ -87,10 +103,58 @@ def agree_demo_sharing(conn: psycopg.Connection[Any], partners: set[str]) -> Non
                 add_agreement(conn, terms)
 
 
-def stream(settings: Settings, scenario: Scenario, speed: float, stop: threading.Event) -> None:
-    """Publish `scenario` in event-time order, `speed` scenario seconds per wall second."""
-    tokens = partner_tokens(settings, scenario)
-    publishers = {p: Publisher(settings.gateway_url, t) for p, t in tokens.items()}
+class DemoStopped(Exception):
+    """The demo cannot go on; the message says why, for the `tandem up` terminal."""
+
+
+class DemoPublishers:
+    """Each demo partner's publisher. A token refused (401) while the partner has another token
+    in use was rotated away: the demo issues itself a new one and sends the batch again (a
+    batch sent twice is counted once). With no token in use, the partner was revoked."""
+
+    def __init__(self, settings: Settings, tokens: dict[str, str]) -> None:
+        self.settings = settings
+        self._publishers = {p: self._publisher(t) for p, t in tokens.items()}
+
+    def _publisher(self, token: str) -> Publisher:
+        return Publisher(self.settings.gateway_url, token, backoff=BACKOFF)
+
+    def publish(self, partner: str, batch: list[dict[str, Any]]) -> None:
+        try:
+            self._publishers[partner].publish(batch)
+        except PublishRefused as refused:
+            if refused.status != 401:
+                raise
+            self._reissue(partner)
+            self._publishers[partner].publish(batch)
+
+    def _reissue(self, partner: str) -> None:
+        with connect(self.settings) as conn, conn.transaction():
+            if tokens_in_use(conn, partner) == 0:
+                raise DemoStopped(
+                    f"every token of {partner} was revoked, so the demo stopped"
+                    " (`tandem up` again streams it from the start)"
+                )
+            token = issue_token(conn, partner)
+        log.info("demo token re-issued after a rotation", extra={"partner": partner})
+        self._publishers.pop(partner).close()
+        self._publishers[partner] = self._publisher(token)
+
+    def close(self) -> None:
+        for publisher in self._publishers.values():
+            publisher.close()
+
+
+def stream(
+    settings: Settings,
+    scenario: Scenario,
+    speed: float,
+    stop: threading.Event,
+    announce: Callable[[str], None],
+) -> None:
+    """Publish `scenario` in event-time order, `speed` scenario seconds per wall second; say on
+    `announce` when it has all been sent."""
+    publishers = DemoPublishers(settings, partner_tokens(settings, scenario))
     events = scenario.events
     progress = DemoProgress(settings.data_dir / DEMO_FILE, scenario.incident, len(events))
     first = _time(events[0])
@@ -105,14 +169,18 @@ def stream(settings: Settings, scenario: Scenario, speed: float, stop: threading
             ):
                 due += 1
             for partner, batch in in_turn(events[sent:due]):
-                publishers[partner].publish(batch)
+                publishers.publish(partner, batch)
             sent = due
             progress.sent(sent)
             stop.wait(TICK_SECONDS)
         log.info("demo streamed", extra={"events": sent, "incident": scenario.incident})
     finally:
-        for publisher in publishers.values():
-            publisher.close()
+        publishers.close()
+    if sent == len(events):
+        minutes = (time.monotonic() - started) / 60
+        announce(
+            f"Demo incident {scenario.incident!r} streamed: {sent:,} events in {minutes:.0f} min."
+        )
 
 
 def in_turn(events: Sequence[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -154,8 +222,11 @@ def demo_runner(
             f" {speed:g}x (tandem up --no-demo to skip)."
         )
         try:
-            stream(settings, build(DEMO_SCENARIO), speed, stop)
-        except Exception:
+            stream(settings, build(DEMO_SCENARIO), speed, stop, announce)
+        except DemoStopped as stopped:
+            announce(f"Demo stopped: {stopped}.")
+        except Exception as exc:
             log.exception("demo stream failed")
+            announce(f"Demo stopped: {type(exc).__name__}: {exc} (the log has the details).")
 
     return run

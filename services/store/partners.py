@@ -89,6 +89,15 @@ def rotate_token(
         return issue_token(conn, partner_id)
 
 
+def tokens_in_use(conn: psycopg.Connection[tuple[object, ...]], partner_id: str) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM partner_tokens WHERE partner = %s AND revoked_at IS NULL",
+        (partner_id,),
+    ).fetchone()
+    assert row is not None and isinstance(row[0], int)
+    return row[0]
+
+
 def revoke_tokens(conn: psycopg.Connection[tuple[object, ...]], partner_id: str) -> int:
     """Revoke every token of the partner; return how many were in use."""
     with conn.transaction():

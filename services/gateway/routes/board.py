@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from services.figures.incidents import UnknownIncident
 from services.figures.sitrep import parse_at
 from services.gateway import board, board_html
 from services.settings import Settings
@@ -53,6 +54,6 @@ async def situation_board(
 
     try:
         shown = await asyncio.to_thread(gather)
-    except board.UnknownIncident as exc:
+    except UnknownIncident as exc:
         return HTMLResponse(board_html.problem("No such incident", f"{exc}."), status_code=404)
     return HTMLResponse(board_html.render(shown))

@@ -11,6 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from schemas.envelope import EventTime
 from services.exercises.runs import Conn, standing_run_time
+from services.figures.incidents import UnknownIncident, check_incident
 from services.figures.sitrep import Sitrep, sitrep_async
 from services.gateway.auth import Partner
 from services.gateway.path_ids import IncidentId, RunQuery
@@ -29,6 +30,7 @@ WIDEST_WINDOW = timedelta(days=8)
     response_model=Sitrep,
     summary="The situation report of an incident at a time",
     description="What each figure counts, and as of which time, is in Tandem's docs/figures.md.",
+    responses={404: {"description": "No such incident: the error names the known ones"}},
 )
 async def incident_sitrep(
     request: Request,
@@ -51,6 +53,11 @@ async def incident_sitrep(
         raise Refused(422, f"at {at.isoformat()} is too early to have figures") from None
     pool: AsyncConnectionPool = request.app.state.pool
     async with pool.connection() as conn:
+        try:
+            if run == "live":  # a run's incident is its own, with or without events yet
+                await check_incident(conn, incident)
+        except UnknownIncident as exc:
+            raise Refused(404, str(exc)) from None
         return await sitrep_async(conn, incident, at, run)
 
 
