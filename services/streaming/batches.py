@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from psycopg import errors
 
@@ -23,8 +24,7 @@ from services.streaming.positions import Conn, Position, save_positions
 RETRIES = 5
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):  # a tuple: the faust transport makes one per event, in its loop
     topic: str
     partition: int
     offset: int

@@ -113,16 +113,11 @@ def make_app(settings: Settings, name: str, topic: str, write: Write, datadir: P
 
 
 def _batch(events: list[Any]) -> Batch:
+    # The message as the broker gave it (the raw serializers leave key and value as bytes).
+    messages = [event.message for event in events]
     records = [
-        Record(
-            event.message.topic,
-            event.message.partition,
-            event.message.offset,
-            event.message.key,
-            event.value or b"",
-            list(event.headers.items()),
-        )
-        for event in events
+        Record(m.topic, m.partition, m.offset, m.key, m.value or b"", m.headers or ())
+        for m in messages
     ]
     return Batch(records, max(record_epoch(record.headers) for record in records))
 
