@@ -1,6 +1,6 @@
 """Writes each batch read from `events.inbound`: its events to the event store (the relay then
 publishes them to `events.accepted`), its refusals to the dead letters (and so to
-`events.rejected`). The batch consumer commits this with the batch's positions, in one
+`events.rejected`). The Kafka transport commits this with the batch's positions, in one
 transaction: a message's effect is kept once, whatever fails when."""
 
 from __future__ import annotations
