@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck faults bench load schemas dashboards clean
+.PHONY: run test lint typecheck faults soak bench load schemas dashboards clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Tandem needs Python 3.11+"'
@@ -17,7 +17,7 @@ run: $(STAMP)
 	$(BIN)/tandem up
 
 test: $(STAMP) lint typecheck
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow and not soak"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -28,6 +28,10 @@ typecheck: $(STAMP)
 
 faults: $(STAMP)
 	$(BIN)/pytest -m faults
+
+# The flood: ~124,000 events as fast as the stack takes them, then every consumer checked.
+soak: $(STAMP)
+	$(BIN)/pytest -m soak
 
 bench: $(STAMP)
 	$(BIN)/pytest -m slow -s tests/bench

@@ -14,7 +14,13 @@ from typing import Any
 
 from dashboards.query import DATASOURCE_UID, SqlQuery
 from dashboards.sitrep_sql import CAPACITY, STOCK, params_at, section
-from services.streaming.completeness import BEHIND_SECONDS
+from schemas.thresholds import (
+    BEHIND_SECONDS,
+    CRITICAL_COVER_DAYS,
+    SILENT,
+    URGENT_WAIT,
+    in_hours,
+)
 
 NOW = "now()"
 LIVE = "'live'"
@@ -46,7 +52,7 @@ SELECT incident, count(*) AS value
 FROM request_timeline
 WHERE run = {LIVE} AND incident IN (SELECT incident FROM active)
   AND open AND priority = 'urgent' AND during @> (SELECT {now}::timestamptz)
-  AND raised_at <= {now}::timestamptz - interval '4 hours'
+  AND raised_at <= {now}::timestamptz - interval '{in_hours(URGENT_WAIT)} hours'
 GROUP BY incident
 """.strip()
 
@@ -122,21 +128,22 @@ class AlertRule:
 
 RULES: tuple[AlertRule, ...] = (
     AlertRule(
-        "tandem-urgent-request-open-4h",
-        "Urgent request open over 4 hours",
-        "{{ $values.B }} urgent request(s) of {{ $labels.incident }} open for over 4 hours.",
+        f"tandem-urgent-request-open-{in_hours(URGENT_WAIT)}h",
+        f"Urgent request open over {in_hours(URGENT_WAIT)} hours",
+        "{{ $values.B }} urgent request(s) of {{ $labels.incident }} open for over"
+        f" {in_hours(URGENT_WAIT)} hours.",
         urgent_open_sql,
         "gt",
         0,
     ),
     AlertRule(
-        "tandem-hub-under-2-days-cover",
-        "Hub under 2 days of cover",
+        f"tandem-hub-under-{CRITICAL_COVER_DAYS}-days-cover",
+        f"Hub under {CRITICAL_COVER_DAYS} days of cover",
         "{{ $labels.hub_id }} has {{ $values.B }} days of {{ $labels.item }} left"
         " ({{ $labels.incident }}).",
         hub_cover_sql,
         "lt",
-        2,
+        CRITICAL_COVER_DAYS,
     ),
     AlertRule(
         "tandem-partner-overwhelmed",
@@ -148,13 +155,13 @@ RULES: tuple[AlertRule, ...] = (
         severity="warning",
     ),
     AlertRule(
-        "tandem-partner-silent-2h",
-        "No events from a partner for 2 hours",
+        f"tandem-partner-silent-{in_hours(SILENT)}h",
+        f"No events from a partner for {in_hours(SILENT)} hours",
         "No events from {{ $labels.partner }} for {{ $values.B }} minutes during"
         " {{ $labels.incident }}.",
         silent_partner_sql,
         "gt",
-        120,
+        in_hours(SILENT) * 60,  # minutes
         severity="warning",
     ),
     AlertRule(

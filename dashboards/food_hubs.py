@@ -16,7 +16,6 @@ from dashboards.panels import (
 )
 from dashboards.sitrep_sql import (
     AT,
-    COVER_DAYS,
     HEADLINE,
     HUBS,
     STOCK,
@@ -24,14 +23,16 @@ from dashboards.sitrep_sql import (
     over_section,
     scope,
 )
+from schemas.thresholds import LOW_COVER_DAYS, SHORT_COVER_DAYS, STOCK_WINDOW, in_days
 
 UID = "tandem-food-hubs"
 
-COVER = (Step(None, "red"), Step(COVER_DAYS, "orange"), Step(7, "green"))
+COVER = (Step(None, "red"), Step(LOW_COVER_DAYS, "orange"), Step(SHORT_COVER_DAYS, "green"))
 DAYS = "suffix: days"
+STOCK_DAYS = in_days(STOCK_WINDOW)
 
 ITEMS_UNDER_COVER = over_section(
-    "stock", STOCK, f"count(*) FILTER (WHERE days_of_cover < {COVER_DAYS}) AS value"
+    "stock", STOCK, f"count(*) FILTER (WHERE days_of_cover < {LOW_COVER_DAYS}) AS value"
 )
 
 PARCELS_7D = over_section(
@@ -59,9 +60,9 @@ STOCK_LEVEL = over_section(
 UNDER_COVER = over_section(
     "stock",
     STOCK,
-    'hub_id AS hub, item, level, distributed_7d AS "distributed, 7 days",'
+    f'hub_id AS hub, item, level, distributed_7d AS "distributed, {STOCK_DAYS} days",'
     ' days_of_cover AS "days of cover"',
-    f"WHERE days_of_cover < {COVER_DAYS}\n"
+    f"WHERE days_of_cover < {LOW_COVER_DAYS}\n"
     'ORDER BY days_of_cover, hub_id COLLATE "C", item COLLATE "C"',
 )
 
@@ -96,23 +97,24 @@ def dashboard() -> Dashboard:
         UID,
         "Tandem · Food hubs",
         "Stock level and days of cover per hub and item at the end of the range (cover at the"
-        " rate of the last 7 days), hubs under 3 days of cover, hub status, parcels per day.",
+        f" rate of the last {STOCK_DAYS} days), hubs under {LOW_COVER_DAYS} days of cover, hub"
+        " status, parcels per day.",
         "1m",
         [
             [
                 headline_panel(HEADLINE["hubs_under_cover"], width=6),
                 stat_panel(
-                    f"Items under {COVER_DAYS} days of cover",
+                    f"Items under {LOW_COVER_DAYS} days of cover",
                     ITEMS_UNDER_COVER,
-                    description="Hub items with under 3 days of cover left.",
+                    description=f"Hub items with under {LOW_COVER_DAYS} days of cover left.",
                     steps=(Step(None, "green"), Step(1, "red")),
                     width=6,
                 ),
                 stat_panel(
-                    "Food parcels, last 7 days",
+                    f"Food parcels, last {STOCK_DAYS} days",
                     PARCELS_7D,
-                    description="Food parcels distributed by every hub in the 7 days up to the"
-                    " end of the range.",
+                    description="Food parcels distributed by every hub in the"
+                    f" {STOCK_DAYS} days up to the end of the range.",
                     width=6,
                 ),
                 stat_panel(
@@ -126,9 +128,10 @@ def dashboard() -> Dashboard:
                 bar_gauge_panel(
                     "Days of cover per hub and item",
                     DAYS_OF_COVER,
-                    description="Stock level over the average daily distribution of the last 7"
-                    " days. Red under 3 days, orange under 7. Items not distributed in 7 days"
-                    " are left out (their cover does not run down).",
+                    description="Stock level over the average daily distribution of the last"
+                    f" {STOCK_DAYS} days. Red under {LOW_COVER_DAYS} days, orange under"
+                    f" {SHORT_COVER_DAYS}. Items not distributed in {STOCK_DAYS} days are left out"
+                    " (their cover does not run down).",
                     unit=DAYS,
                     steps=COVER,
                     decimals=1,
@@ -144,7 +147,7 @@ def dashboard() -> Dashboard:
             ],
             [
                 table_panel(
-                    f"Under {COVER_DAYS} days of cover",
+                    f"Under {LOW_COVER_DAYS} days of cover",
                     UNDER_COVER,
                     description="The hub items to restock first.",
                 ),

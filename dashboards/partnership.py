@@ -1,8 +1,6 @@
 """5. Partnership health: each partner's part (events published, requests accepted and
-fulfilled), how referred work is answered and how fast, and each partner's capacity.
-
-"Agreements due for review" waits for the sharing agreements table of a later issue.
-"""
+fulfilled), how referred work is answered and how fast, each partner's capacity, and the
+data-sharing agreements by review date."""
 
 from __future__ import annotations
 
@@ -27,7 +25,9 @@ from dashboards.sitrep_sql import (
     scope,
     section,
 )
+from schemas.lifecycle import ACCEPTED, REFERRED, STEP
 from services.figures.referrals import REFERRAL_ANSWERS
+from services.sharing.agreements import AgreementStatus
 
 UID = "tandem-partnership"
 
@@ -77,39 +77,37 @@ SELECT $__timeGroupAlias(accepted.time, 6h),
 FROM request_events accepted
 CROSS JOIN LATERAL (
     SELECT max(time) AS referred_at FROM request_events
-    WHERE {scope()} AND request_id = accepted.request_id AND step = 3
+    WHERE {scope()} AND request_id = accepted.request_id AND step = {STEP[REFERRED]}
       AND to_partner = accepted.partner AND time <= accepted.time
 ) AS referral
-WHERE {scope("accepted")} AND accepted.step = 4 AND $__timeFilter(accepted.time)
+WHERE {scope("accepted")} AND accepted.step = {STEP[ACCEPTED]} AND $__timeFilter(accepted.time)
   AND referral.referred_at IS NOT NULL
 GROUP BY 1
 ORDER BY 1
 """.strip()
 
+# Agreements between the partners of the incident as they stand today (governance is about
+# now, whatever the range), not revoked, soonest review first, with the status the agreements'
+# own rule gives them (the view `agreement_status`, infra/migrations/0013).
+AGREEMENTS_DUE = f"""
+SELECT id AS agreement, from_partner AS "from", to_partner AS "to", purpose,
+       review_by AS "review by",
+       review_by - (now() AT TIME ZONE 'Europe/London')::date AS "days to review",
+       status
+FROM agreement_status
+WHERE status <> 'revoked'
+  AND from_partner IN (SELECT DISTINCT partner FROM counted_events
+                       WHERE run = {RUN} AND incident = {INCIDENT})
+ORDER BY review_by, id
+""".strip()
+AGREEMENT_COLOURS = {
+    AgreementStatus.due_for_review.value: "orange",
+    AgreementStatus.in_force.value: "green",
+    AgreementStatus.scheduled.value: "blue",
+}
+
 # Each partner's capacity as reported whatever the need: its state at the start of the range,
 # then every report in it. Statuses are numbered for the state timeline.
-# Agreements between the partners of the incident as they stand today (governance is about
-# now, whatever the range), not revoked, soonest review first. The statuses are the agreements'
-# own rules (services/sharing/agreements.py): scheduled until their start (UK time) and their
-# making, due for review from the review date.
-AGREEMENTS_DUE = f"""
-SELECT a.id AS agreement, a.from_partner AS "from", a.to_partner AS "to", a.purpose,
-       a.review_by AS "review by",
-       a.review_by - (now() AT TIME ZONE 'Europe/London')::date AS "days to review",
-       CASE WHEN now() < greatest(a.created_at, a.starts::timestamp AT TIME ZONE 'Europe/London')
-                THEN 'scheduled'
-            WHEN a.review_by <= (now() AT TIME ZONE 'Europe/London')::date
-                THEN 'due for review'
-            ELSE 'in force' END AS status
-FROM sharing_agreements a
-LEFT JOIN sharing_agreement_revocations r ON r.agreement_id = a.id AND r.revoked_at <= now()
-WHERE r.agreement_id IS NULL
-  AND a.from_partner IN (SELECT DISTINCT partner FROM counted_events
-                         WHERE run = {RUN} AND incident = {INCIDENT})
-ORDER BY a.review_by, a.id
-""".strip()
-AGREEMENT_COLOURS = {"due for review": "orange", "in force": "green", "scheduled": "blue"}
-
 CAPACITY_THROUGH_TIME = f"""
 SELECT $__time(reported), partner AS metric,
        {status_number("status", CAPACITY_COLOURS)} AS value
@@ -131,8 +129,7 @@ def dashboard() -> Dashboard:
         UID,
         "Tandem · Partnership health",
         "Each partner's part (events published, requests accepted and fulfilled), how referrals"
-        " are answered and how fast, and capacity. Agreements due for review will follow with"
-        " the sharing agreements (a later issue).",
+        " are answered and how fast, capacity, and data-sharing agreements due for review.",
         "1m",
         [
             [

@@ -3,7 +3,6 @@ why they are declined, and how partners refer work to each other."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import get_args
 
 from grafana_foundation_sdk.models.dashboard import Dashboard
@@ -29,14 +28,17 @@ from dashboards.sitrep_sql import (
     scope,
 )
 from schemas.requests import Priority
+from schemas.thresholds import AGEING, AGEING_EARLY, in_hours
 
 UID = "tandem-requests"
+EARLY = in_hours(AGEING_EARLY)
+LATE = in_hours(AGEING)
 
 OPEN_OVER_24H = over_section(
     "open_requests",
     OPEN_REQUESTS,
     "coalesce(sum(open_over_72h), 0) AS value",
-    ageing_cutoff=before_at(timedelta(hours=24)),
+    ageing_cutoff=before_at(AGEING_EARLY),
 )
 
 OPEN_BY_PRIORITY = over_section(
@@ -60,15 +62,17 @@ ORDER BY count(*) DESC, 1
 """.strip()
 
 # Each hour of the range, the requests open then, by how long ago they were raised.
+EARLY_AGO = f"hours.at - interval '{EARLY} hours'"
+LATE_AGO = f"hours.at - interval '{LATE} hours'"
 OPEN_BY_AGE = f"""
 SELECT $__timeGroupAlias(hours.at, 1h),
-       count(stretch.request_id) FILTER (WHERE stretch.raised_at > hours.at - interval '24 hours')
-           AS "under 24h",
-       count(stretch.request_id) FILTER (WHERE stretch.raised_at <= hours.at - interval '24 hours'
-                                        AND stretch.raised_at > hours.at - interval '72 hours')
-           AS "24 to 72h",
-       count(stretch.request_id) FILTER (WHERE stretch.raised_at <= hours.at - interval '72 hours')
-           AS "over 72h"
+       count(stretch.request_id) FILTER (WHERE stretch.raised_at > {EARLY_AGO})
+           AS "under {EARLY}h",
+       count(stretch.request_id) FILTER (WHERE stretch.raised_at <= {EARLY_AGO}
+                                        AND stretch.raised_at > {LATE_AGO})
+           AS "{EARLY} to {LATE}h",
+       count(stretch.request_id) FILTER (WHERE stretch.raised_at <= {LATE_AGO})
+           AS "over {LATE}h"
 FROM generate_series(date_trunc('hour', $__timeFrom()::timestamptz, 'UTC'), {AT},
                      interval '1 hour') AS hours (at)
 LEFT JOIN request_timeline stretch
@@ -115,10 +119,10 @@ def dashboard() -> Dashboard:
             [
                 headline_panel(HEADLINE["requests_open"]),
                 stat_panel(
-                    "Open over 24 hours",
+                    f"Open over {EARLY} hours",
                     OPEN_OVER_24H,
-                    description="Open requests raised 24 hours or more before the end of the"
-                    " range.",
+                    description=f"Open requests raised {EARLY} hours or more before the end of"
+                    " the range.",
                     steps=(Step(None, "green"), Step(1, "orange"), Step(25, "red")),
                 ),
                 headline_panel(HEADLINE["requests_open_over_72h"]),

@@ -15,7 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from services.figures.sitrep import AGEING, SECTIONS, STOCK_WINDOW, WINDOW, Sitrep
+from schemas.thresholds import (
+    AGEING,
+    LOW_COVER_DAYS,
+    STOCK_WINDOW,
+    WINDOW,
+    in_days,
+    in_hours,
+)
+from services.figures.sitrep import SECTIONS, Sitrep
 
 RUN = "${run:sqlstring}"
 INCIDENT = "${incident:sqlstring}"
@@ -34,10 +42,7 @@ def scope(table: str = "", run: str = RUN) -> str:
 
 def before_at(span: timedelta, at: str = AT) -> str:
     """T minus `span`, in whole hours: `interval 'N days'` would follow the session's time zone."""
-    hours, rest = divmod(span, timedelta(hours=1))
-    if rest:
-        raise ValueError(f"{span} is not a whole number of hours")
-    return f"({at} - interval '{hours} hours')"
+    return f"({at} - interval '{in_hours(span)} hours')"
 
 
 def params_at(at: str, run: str = RUN, incident: str = INCIDENT) -> dict[str, str]:
@@ -89,7 +94,6 @@ STOCK = ("hub_id", "item", "level", "distributed_7d", "days_of_cover")
 HUBS = ("hub_id", "status", "parcels_per_day")
 PARTNER_ACTIVITY = ("partner", "metric", "value")
 CAPACITY = ("partner", "status")
-COVER_DAYS = 3  # hubs under this many days of cover are flagged red
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,7 @@ def _hubs_under_cover(report: Sitrep) -> int:
         {
             line.hub_id
             for line in report.stock
-            if line.days_of_cover is not None and line.days_of_cover < COVER_DAYS
+            if line.days_of_cover is not None and line.days_of_cover < LOW_COVER_DAYS
         }
     )
 
@@ -162,8 +166,8 @@ HEADLINES: tuple[Headline, ...] = (
     ),
     Headline(
         "requests_open_over_72h",
-        "Open over 72 hours",
-        "Open requests raised 72 hours or more before the end of the range.",
+        f"Open over {in_hours(AGEING)} hours",
+        f"Open requests raised {in_hours(AGEING)} hours or more before the end of the range.",
         "open_requests",
         OPEN_REQUESTS,
         "coalesce(sum(open_over_72h), 0)",
@@ -172,8 +176,8 @@ HEADLINES: tuple[Headline, ...] = (
     ),
     Headline(
         "requests_fulfilled_24h",
-        "Fulfilled, last 24 hours",
-        "Requests fulfilled in the 24 hours up to the end of the range.",
+        f"Fulfilled, last {in_hours(WINDOW)} hours",
+        f"Requests fulfilled in the {in_hours(WINDOW)} hours up to the end of the range.",
         "fulfilled_window",
         ("fulfilled",),
         "fulfilled",
@@ -249,8 +253,9 @@ HEADLINES: tuple[Headline, ...] = (
     ),
     Headline(
         "volunteer_minutes_24h",
-        "Volunteer time, last 24 hours",
-        "Minutes given by volunteers who checked out in the 24 hours up to the end of the range.",
+        f"Volunteer time, last {in_hours(WINDOW)} hours",
+        f"Minutes given by volunteers who checked out in the {in_hours(WINDOW)} hours up to the"
+        " end of the range.",
         "minutes_window",
         ("minutes",),
         "minutes",
@@ -259,11 +264,12 @@ HEADLINES: tuple[Headline, ...] = (
     ),
     Headline(
         "hubs_under_cover",
-        f"Hubs under {COVER_DAYS} days of cover",
-        f"Hubs with any item under {COVER_DAYS} days of cover at the rate of the last 7 days.",
+        f"Hubs under {LOW_COVER_DAYS} days of cover",
+        f"Hubs with any item under {LOW_COVER_DAYS} days of cover at the rate of the last"
+        f" {in_days(STOCK_WINDOW)} days.",
         "stock",
         STOCK,
-        f"count(DISTINCT hub_id) FILTER (WHERE days_of_cover < {COVER_DAYS})",
+        f"count(DISTINCT hub_id) FILTER (WHERE days_of_cover < {LOW_COVER_DAYS})",
         _hubs_under_cover,
         thresholds=ZERO_IS_GOOD,
     ),

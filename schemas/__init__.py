@@ -1,8 +1,8 @@
 """Tandem's event contract: the CloudEvents envelope and payload of every event type, the
 functions that parse and write them, and problems reported in plain words.
 
-The wire format is specified in spec/events.md; `python -m schemas.export` writes the matching
-JSON Schema to `schemas/jsonschema/`.
+The wire format is documented for partners in docs/events.md; `python -m schemas.export`
+writes the matching JSON Schema to `schemas/jsonschema/`.
 """
 
 from schemas.events import ENVELOPE_MODELS, EVENT_TYPES, Event

@@ -99,7 +99,7 @@ class VolunteerAvailabilityEvent(VolunteerEnvelope):
 class VolunteerDeployedEvent(DeploymentEnvelope):
     """A volunteer was given a job."""
 
-    # The spec lets `subject` name the volunteer or the deployment, and this event has both.
+    # The contract lets `subject` name the volunteer or the deployment, and this event has both.
     subject_is: ClassVar[tuple[str, ...]] = ("data.deployment_id", "data.volunteer_id")
 
     type: Literal["resilience.volunteer.deployed.v1"]

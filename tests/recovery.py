@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import psycopg
 
+from schemas.lifecycle import LIFECYCLE
 from services.settings import Settings
-from services.sharing.referrals import LIFECYCLE
 from tests.steady_stream import Delivered, Event
 
 FRESH_SECONDS = 2.0

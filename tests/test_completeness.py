@@ -33,7 +33,7 @@ from tests.servers import wait_for
 from tests.stack_process import StackProcess
 from tests.topics import read_records
 
-pytestmark = pytest.mark.faults
+pytestmark = pytest.mark.soak
 
 COPIES = 4
 EVENTS = 118_000

@@ -10,6 +10,7 @@ refusal kept. Never a 5xx, and the gateway serves on after."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -183,6 +184,15 @@ def dead_letter_count(conn: psycopg.Connection[Any]) -> int:
     return int(row[0]) if row else 0
 
 
+def as_json(value: object) -> bytes:
+    """orjson's bytes, or the standard library's for what orjson cannot write (an integer over
+    64 bits, which a hostile partner may well send)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, separators=(",", ":")).encode()
+
+
 def test_events_broken_at_random_are_refused_whole_and_good_ones_stored(gateway: Gateway) -> None:
     http = httpx.Client(
         base_url=gateway.url, headers={"Authorization": f"Bearer {gateway.token}"}, timeout=30
@@ -190,7 +200,7 @@ def test_events_broken_at_random_are_refused_whole_and_good_ones_stored(gateway:
     conn = psycopg.connect(gateway.database_url, autocommit=True)
 
     @settings(
-        max_examples=150,
+        max_examples=60,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
@@ -201,7 +211,7 @@ def test_events_broken_at_random_are_refused_whole_and_good_ones_stored(gateway:
         for event in events:
             if isinstance(event.get("id"), str):
                 event["id"] = f"{run}-{event['id']}"
-        body = orjson.dumps(events[0] if single else events)
+        body = as_json(events[0] if single else events)
         expected = verdict(body, single)
         letters = dead_letter_count(conn)
 

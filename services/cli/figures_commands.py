@@ -42,7 +42,8 @@ def sitrep(
     at: At = None,
     run: Run = "live",
     report_format: Annotated[
-        ReportFormat, typer.Option("--format", help="json (figures.md) or md (one page).")
+        ReportFormat,
+        typer.Option("--format", help="json (its figures: docs/figures.md) or md (one page)."),
     ] = ReportFormat.json,
 ) -> None:
     """The situation report of an incident at a time, from the live figures."""

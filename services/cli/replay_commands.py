@@ -96,7 +96,7 @@ def replay(
     )
     with refusals(*run_refusals()), progress_bar(run) as show:
         try:
-            done = play(settings_for(), plan, show)
+            done = play(settings_for(), plan, show, lambda scope: typer.echo(scope.describe()))
         except KeyboardInterrupt:
             control_run(run, "stop")
             raise fail(f"run {run} stopped") from None

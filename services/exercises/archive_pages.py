@@ -15,7 +15,8 @@ PAGE_EVENTS = 5000
 Key = tuple[datetime, str, str]  # (time, source, id): a page starts after it
 
 # Events of the incident in scenario order, after a key; with the run's shift applied to
-# `time` in the body when there is one (--shift-to-now).
+# `time` in the body when there is one (--shift-to-now). Only those archived by the time the run
+# was created: an incident still receiving events replays what it held then, as announced.
 PAGE_SQL = """
 SELECT time, source, id, partner, type, subject,
        CASE WHEN %(shift)s = interval '0' THEN body::text
@@ -25,6 +26,7 @@ SELECT time, source, id, partner, type, subject,
 FROM archive
 WHERE incident = %(incident)s AND time >= %(time)s AND time <= %(to)s
   AND (time, source, id) > (%(time)s, %(source)s, %(id)s)
+  AND archived_at <= (SELECT created_at FROM exercise_runs WHERE run = %(run)s)
 ORDER BY time, source, id
 LIMIT %(limit)s
 """
@@ -58,6 +60,7 @@ class ArchivePages:
             PAGE_SQL,
             {
                 "shift": self.run.shift,
+                "run": self.run.run,
                 "incident": self.run.incident,
                 "to": self.run.scenario_to,
                 "time": after[0],

@@ -104,13 +104,15 @@ def sample_times(start: datetime, end: datetime, count: int = SAMPLES) -> list[d
     if end <= start:
         return [start]
     step = (end - start) / (count - 1)
-    return [start + step * n for n in range(count)]
+    return [start + step * n for n in range(count - 1)] + [end]  # the end exactly, unrounded
 
 
 def gather(conn: psycopg.Connection[Any], run_id: str) -> Debrief:
     run = runs.load_run(conn, run_id)
     status = runs.statuses(conn, run_id)[0]
-    reached = min(status.reached or run.scenario_from, run.scenario_to)
+    # Where the run's clock stands (its end, once finished): the span the header, the samples
+    # and the clock table all share.
+    reached = min(status.clock, run.scenario_to)
     comparisons = [
         Comparison(
             at,

@@ -1,1 +1,1 @@
-"""Figures read back from the tables the aggregator maintains: the sitrep of figures.md."""
+"""Figures read back from the tables the aggregator maintains: the sitrep of docs/figures.md."""

@@ -1,21 +1,15 @@
--- The figures' domain rules, each once, as set-based SQL over one batch (see figures_writer.py).
+-- The figures' domain rules, each once, as set-based SQL over one batch (see writer.py).
 -- `fresh` holds the batch's events not counted before; every statement is keyed by event or
 -- recomputes an entity from all its stored facts, so replaying a batch changes nothing.
--- %(run)s is the run the batch belongs to.
+-- %(run)s is the run the batch belongs to. The request lifecycle is written in by name from
+-- schemas/lifecycle.py when the file is loaded: `{raised}` a step, `{closing}` the steps that
+-- close a request, `{step_of_type}` the step of an event's type.
 
 -- name: request_events
 INSERT INTO request_events (run, source, id, incident, request_id, partner, time, step, need,
                             priority, area, to_partner, reason, volunteer_minutes)
 SELECT %(run)s, source, id, incident, data->>'request_id', partner, time,
-       CASE type
-           WHEN 'resilience.request.raised.v1' THEN 1
-           WHEN 'resilience.request.triaged.v1' THEN 2
-           WHEN 'resilience.request.referred.v1' THEN 3
-           WHEN 'resilience.request.accepted.v1' THEN 4
-           WHEN 'resilience.request.declined.v1' THEN 5
-           WHEN 'resilience.request.fulfilled.v1' THEN 6
-           WHEN 'resilience.request.cancelled.v1' THEN 7
-       END,
+       {step_of_type},
        data->>'need', data->>'priority', data->>'area', data->>'to_partner', data->>'reason',
        (data->>'volunteer_minutes')::int
 FROM fresh WHERE starts_with(type, 'resilience.request.');
@@ -48,15 +42,15 @@ INSERT INTO request_timeline (run, incident, request_id, during, step, need, pri
                               open, raised_at)
 SELECT run, incident, request_id, tstzrange(time, next_time), step,
        needs[cardinality(needs)], priorities[cardinality(priorities)], areas[cardinality(areas)],
-       raised_yet AND step NOT IN (6, 7), raised_at
+       raised_yet AND step NOT IN ({closing}), raised_at
 FROM (
     SELECT e.run, e.incident, e.request_id, e.time, e.step,
            lead(e.time) OVER ordered AS next_time,
-           array_agg(e.need) FILTER (WHERE e.step IN (1, 2)) OVER so_far AS needs,
-           array_agg(e.priority) FILTER (WHERE e.step IN (1, 2)) OVER so_far AS priorities,
-           array_agg(e.area) FILTER (WHERE e.step = 1) OVER so_far AS areas,
-           bool_or(e.step = 1) OVER so_far AS raised_yet,
-           min(e.time) FILTER (WHERE e.step = 1) OVER whole AS raised_at
+           array_agg(e.need) FILTER (WHERE e.step IN ({assessing})) OVER so_far AS needs,
+           array_agg(e.priority) FILTER (WHERE e.step IN ({assessing})) OVER so_far AS priorities,
+           array_agg(e.area) FILTER (WHERE e.step IN ({locating})) OVER so_far AS areas,
+           bool_or(e.step = {raised}) OVER so_far AS raised_yet,
+           min(e.time) FILTER (WHERE e.step = {raised}) OVER whole AS raised_at
     FROM request_events e
     JOIN (SELECT DISTINCT incident, data->>'request_id' AS request_id
           FROM fresh WHERE starts_with(type, 'resilience.request.')) touched

@@ -10,24 +10,26 @@ from typing import Any
 
 import psycopg
 
+from schemas.lifecycle import ACCEPTED, DECLINED, REFERRED, STEP, steps
+
 # Referrals made in the range, each (request, partner referred to) once, and that partner's
 # first acceptance and first decline of the request after it, up to the end of the range.
-REFERRAL_ANSWERS = """
+REFERRAL_ANSWERS = f"""
 WITH referred AS (
     SELECT request_id, to_partner AS partner, min(time) AS referred_at
     FROM request_events
-    WHERE run = %(run)s AND incident = %(incident)s AND step = 3
+    WHERE run = %(run)s AND incident = %(incident)s AND step = {STEP[REFERRED]}
       AND time BETWEEN %(from)s AND %(at)s
     GROUP BY request_id, to_partner
 ), answered AS (
     SELECT referred.partner, referred.referred_at,
-           min(answer.time) FILTER (WHERE answer.step = 4) AS accepted_at,
-           min(answer.time) FILTER (WHERE answer.step = 5) AS declined_at
+           min(answer.time) FILTER (WHERE answer.step = {STEP[ACCEPTED]}) AS accepted_at,
+           min(answer.time) FILTER (WHERE answer.step = {STEP[DECLINED]}) AS declined_at
     FROM referred
     LEFT JOIN request_events answer
       ON answer.run = %(run)s AND answer.incident = %(incident)s
      AND answer.request_id = referred.request_id
-     AND answer.partner = referred.partner AND answer.step IN (4, 5)
+     AND answer.partner = referred.partner AND answer.step IN ({steps((ACCEPTED, DECLINED))})
      AND answer.time >= referred.referred_at AND answer.time <= %(at)s
     GROUP BY referred.partner, referred.request_id, referred.referred_at
 )

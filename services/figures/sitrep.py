@@ -1,4 +1,4 @@
-"""The situation report of figures.md, read from the figures tables as of any time T.
+"""The situation report of docs/figures.md, read from the figures tables as of any time T.
 
 Each section is one SQL statement over the figures the aggregator maintains, each an index range
 query around T rather than a scan of the incident's events. The statements go to the server in
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -23,10 +23,8 @@ from psycopg.rows import tuple_row
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_serializer
 
 from schemas.envelope import EventTime
-
-WINDOW = timedelta(hours=24)
-STOCK_WINDOW = timedelta(days=7)
-AGEING = timedelta(hours=72)
+from schemas.lifecycle import ACCEPTED, DECLINED, FULFILLED, REFERRED, STEP, steps
+from schemas.thresholds import AGEING, STOCK_WINDOW, WINDOW, in_days
 
 
 class Figures(BaseModel):
@@ -165,10 +163,10 @@ WHERE run = %(run)s AND incident = %(incident)s
 GROUP BY need, priority
 """
 
-# Step 6 is fulfilled. Per request, not per event: a request fulfilled twice counts once.
-FULFILLED_WINDOW = """
+# Per request, not per event: a request fulfilled twice counts once.
+FULFILLED_WINDOW = f"""
 SELECT count(DISTINCT request_id) FROM request_events
-WHERE run = %(run)s AND incident = %(incident)s AND step = 6
+WHERE run = %(run)s AND incident = %(incident)s AND step = {STEP[FULFILLED]}
   AND time > %(window_start)s AND time <= %(at)s
 """
 
@@ -191,17 +189,16 @@ FROM unnest((
 )) AS middle
 """
 
-# Step 5 is declined; every event counts.
-DECLINED_BY_REASON = """
+# Every declined event counts.
+DECLINED_BY_REASON = f"""
 SELECT reason, count(*) FROM request_events
-WHERE run = %(run)s AND incident = %(incident)s AND step = 5 AND time <= %(at)s
+WHERE run = %(run)s AND incident = %(incident)s AND step = {STEP[DECLINED]} AND time <= %(at)s
 GROUP BY reason
 """
 
-# Step 3 is referred.
-REFERRALS = """
+REFERRALS = f"""
 SELECT partner, to_partner, count(*) FROM request_events
-WHERE run = %(run)s AND incident = %(incident)s AND step = 3 AND time <= %(at)s
+WHERE run = %(run)s AND incident = %(incident)s AND step = {STEP[REFERRED]} AND time <= %(at)s
 GROUP BY partner, to_partner
 ORDER BY count(*) DESC, partner COLLATE "C", to_partner COLLATE "C"
 """
@@ -236,7 +233,9 @@ WHERE run = %(run)s AND incident = %(incident)s AND kind = 'checked_out'
 # last count by T (the larger quantity on ties), then one range read from the earlier of that
 # count and the 7-day window up to T gives the movements after the count and the distributions
 # in the window. A pair whose first event is after T has no count and no movement: no line.
-STOCK = """
+# Days of cover: the level over the daily rate of distribution in the stock window.
+STOCK_DAYS = in_days(STOCK_WINDOW)
+STOCK = f"""
 WITH RECURSIVE pairs (hub_id, item) AS (
     (SELECT hub_id, item FROM stock_events
      WHERE run = %(run)s AND incident = %(incident)s
@@ -278,7 +277,8 @@ levels AS (
     ) AS since
 )
 SELECT hub_id, item, level, distributed_7d,
-       CASE WHEN distributed_7d > 0 THEN round(level * 7::numeric / distributed_7d, 1) END
+       CASE WHEN distributed_7d > 0
+            THEN round(level * {STOCK_DAYS}::numeric / distributed_7d, 1) END
 FROM levels
 WHERE counted_at IS NOT NULL OR events > 0
 ORDER BY hub_id COLLATE "C", item COLLATE "C"
@@ -291,8 +291,8 @@ ORDER BY hub_id COLLATE "C", time DESC, id COLLATE "C" DESC, source COLLATE "C" 
 """
 
 # Whole hours before the hour T is in from hourly_figures, that hour up to T from the details.
-# accepted is lifecycle step 4 and fulfilled_by step 6, both keyed by the publishing partner.
-PARTNER_ACTIVITY = """
+# accepted and fulfilled_by are keyed by the publishing partner.
+PARTNER_ACTIVITY = f"""
 SELECT partner, metric, sum(value)::bigint FROM (
     SELECT key AS partner, metric, value FROM hourly_figures
     WHERE run = %(run)s AND incident = %(incident)s
@@ -301,9 +301,9 @@ SELECT partner, metric, sum(value)::bigint FROM (
     SELECT partner, 'events', 1 FROM counted_events
     WHERE run = %(run)s AND incident = %(incident)s AND time >= %(hour)s AND time <= %(at)s
     UNION ALL
-    SELECT partner, CASE step WHEN 4 THEN 'accepted' ELSE 'fulfilled_by' END, 1
+    SELECT partner, CASE step WHEN {STEP[ACCEPTED]} THEN 'accepted' ELSE 'fulfilled_by' END, 1
     FROM request_events
-    WHERE run = %(run)s AND incident = %(incident)s AND step IN (4, 6)
+    WHERE run = %(run)s AND incident = %(incident)s AND step IN ({steps((ACCEPTED, FULFILLED))})
       AND time >= %(hour)s AND time <= %(at)s
 ) AS published
 GROUP BY partner, metric

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from schemas.thresholds import AGEING, LOW_COVER_DAYS, STOCK_WINDOW, WINDOW, in_days, in_hours
 from services.figures.sitrep import Sitrep, rfc3339_utc
 
-LOW_COVER_DAYS = 3.0
+STOCK_DAYS = in_days(STOCK_WINDOW)
 PRIORITY_ORDER = ("urgent", "high", "routine")
 NOTHING = "_None._"
 
@@ -39,13 +40,19 @@ def headline(s: Sitrep) -> list[str]:
             ("Figure", "Now"),
             [
                 ("Requests open", number(r.open)),
-                ("… open over 72 hours", number(r.open_over_72h)),
+                (f"… open over {in_hours(AGEING)} hours", number(r.open_over_72h)),
                 ("Requests raised in total", number(r.raised_total)),
-                ("Requests fulfilled in the last 24 hours", number(r.fulfilled_window)),
+                (
+                    f"Requests fulfilled in the last {in_hours(WINDOW)} hours",
+                    number(r.fulfilled_window),
+                ),
                 ("Median time to fulfil", hours(r.median_hours_to_fulfil)),
                 ("Volunteers registered", number(v.registered)),
                 ("Volunteers deployed now", number(v.deployed_now)),
-                ("Stock lines under 3 days of cover", number(len(low)) + listed(low)),
+                (
+                    f"Stock lines under {LOW_COVER_DAYS} days of cover",
+                    number(len(low)) + listed(low),
+                ),
                 ("Hubs not open", number(sum(1 for hub in s.hubs if hub.status != "open"))),
             ],
             right=(1,),
@@ -107,7 +114,7 @@ def volunteers(s: Sitrep) -> list[str]:
                 ("Available", number(v.available)),
                 ("Deployed now", number(v.deployed_now)),
                 ("Never deployed (to re-engage)", number(v.never_deployed)),
-                ("Minutes given in the last 24 hours", number(v.minutes_window)),
+                (f"Minutes given in the last {in_hours(WINDOW)} hours", number(v.minutes_window)),
             ],
             right=(1,),
         ),
@@ -128,10 +135,15 @@ def stock(s: Sitrep) -> list[str]:
     return [
         "## Stock",
         "",
-        "Days of cover at the last 7 days' rate of distribution; ⚠ marks under 3 days.",
+        f"Days of cover at the last {STOCK_DAYS} days' rate of distribution; ⚠ marks under"
+        f" {LOW_COVER_DAYS} days.",
         "",
         *(
-            table(("Hub", "Item", "Level", "Distributed, 7 days", "Days of cover"), rows, (2, 3, 4))
+            table(
+                ("Hub", "Item", "Level", f"Distributed, {STOCK_DAYS} days", "Days of cover"),
+                rows,
+                (2, 3, 4),
+            )
             if rows
             else [NOTHING]
         ),

@@ -1,8 +1,8 @@
 """The sitrep as tables, for spreadsheets, humanitarian tools and open-data portals.
 
 Each list or object of counts in the sitrep becomes one table, and its scalar figures one
-headline table (a row per figure, named by its path in figures.md, e.g. `requests.open`). Every
-table begins with the incident and T, so that files from several reports can be stacked.
+headline table (a row per figure, named by its path in docs/figures.md, e.g. `requests.open`).
+Every table begins with the incident and T, so that files from several reports can be stacked.
 
 Each column carries its HXL hashtag (hxlstandard.org, core dictionary 1.1): a request is one
 household's, so open requests are households in need (`#inneed+hh`) and fulfilled ones
@@ -126,7 +126,7 @@ def sitrep_tables(s: Sitrep) -> list[Table]:
 
 
 def headline(s: Sitrep) -> list[tuple[Cell, ...]]:
-    """(figure, value) for every scalar figure, named by its path in figures.md."""
+    """(figure, value) for every scalar figure, named by its path in docs/figures.md."""
     sections: dict[str, Figures] = {"requests": s.requests, "volunteers": s.volunteers}
     return [
         (f"{section}.{name}", value)

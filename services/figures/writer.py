@@ -2,6 +2,8 @@
 
 The batch is staged by COPY, its events not counted before are found through the ledger
 (`counted_events`), and each projection in `projections.sql` runs once over them, set-based.
+The projections name the request lifecycle's steps (`{closing}`); they are written in from
+`schemas.lifecycle` as the file is loaded.
 Re-applying a batch, or any part of it, in any order, leaves the figures as they are.
 """
 
@@ -15,6 +17,8 @@ from typing import Any
 
 import orjson
 import psycopg
+
+from schemas.lifecycle import SQL_NAMES
 
 # Events arrive as the JSON the relay published and PostgreSQL takes them apart: that work
 # then runs in the server, beside the worker, rather than in the worker's one Python thread.
@@ -46,10 +50,13 @@ Event = bytes | str | Mapping[str, Any]
 
 @cache
 def projections() -> tuple[tuple[str, str], ...]:
-    """(name, statement) pairs of projections.sql, in file order."""
+    """(name, statement) pairs of projections.sql, in file order, the lifecycle written in."""
     text = (resources.files("services.figures") / "projections.sql").read_text()
     parts = re.split(r"^-- name: (\w+)\n", text, flags=re.MULTILINE)
-    return tuple((name, body.strip()) for name, body in zip(parts[1::2], parts[2::2], strict=True))
+    return tuple(
+        (name, body.strip().format_map(SQL_NAMES))
+        for name, body in zip(parts[1::2], parts[2::2], strict=True)
+    )
 
 
 def _json(event: Event) -> str:

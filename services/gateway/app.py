@@ -71,7 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Tandem gateway",
         version="1",
-        description="Partners publish CloudEvents; Tandem makes them durable and shares them.",
+        description="Partners publish CloudEvents; Tandem makes them durable and shares them."
+        " Every event type, its fields and an example are in Tandem's docs/events.md; what"
+        " each figure of the situation report counts, in docs/figures.md.",
         lifespan=lifespan,
     )
 

@@ -18,8 +18,9 @@ from typing import Any, Literal
 
 import psycopg
 
+from schemas.thresholds import WINDOW
 from services.exercises.runs import RunStatus, statuses
-from services.figures.sitrep import WINDOW, Sitrep, sitrep
+from services.figures.sitrep import Sitrep, sitrep
 
 Conn = psycopg.Connection[Any]
 Basis = Literal["asked", "now", "latest"]

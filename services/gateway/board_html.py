@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from html import escape
 
+from schemas.thresholds import AGEING, STOCK_WINDOW, WINDOW, in_days, in_hours
 from services.exercises.runs import RunStatus
 from services.figures.sitrep import Sitrep, rfc3339_utc
 from services.gateway.board import Board, IncidentBoard, PartnerLine
@@ -66,8 +67,9 @@ SCRIPT = f"""
 RULE = (
     "Unless a time is asked for with <code>?at=</code> (RFC 3339 or to the minute, with an"
     " offset: <code>?at=2020-04-06T09:00Z</code>), each incident is shown as of now while it is"
-    " live (an event in the last 24 hours), and otherwise as of its latest event: a past incident"
-    " shows its figures as they stood when it went quiet. <code>?incident=ID</code> shows one."
+    f" live (an event in the last {in_hours(WINDOW)} hours), and otherwise as of its latest"
+    " event: a past incident shows its figures as they stood when it went quiet."
+    " <code>?incident=ID</code> shows one."
 )
 
 GRAFANA = (
@@ -125,9 +127,9 @@ def counts(caption: str, key: str, figure: str, values: Mapping[str, int]) -> st
 
 TILES: tuple[tuple[str, str], ...] = (
     ("requests.open", "Open requests"),
-    ("requests.open_over_72h", "Open over 72 hours"),
+    ("requests.open_over_72h", f"Open over {in_hours(AGEING)} hours"),
     ("requests.raised_total", "Requests raised"),
-    ("requests.fulfilled_window", "Fulfilled in the last 24 h"),
+    ("requests.fulfilled_window", f"Fulfilled in the last {in_hours(WINDOW)} h"),
     ("requests.median_hours_to_fulfil", "Median hours to fulfil"),
     ("volunteers.registered", "Volunteers registered"),
     ("volunteers.available", "Volunteers available"),
@@ -225,7 +227,12 @@ def incident_section(shown: IncidentBoard) -> str:
         + table("Food hubs", ["hub", "status", "parcels per day"], hubs)
         + table(
             "Stock",
-            ["hub / item", "level", "distributed in 7 days", "days of cover"],
+            [
+                "hub / item",
+                "level",
+                f"distributed in {in_days(STOCK_WINDOW)} days",
+                "days of cover",
+            ],
             stock,
         )
         + table(

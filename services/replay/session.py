@@ -24,6 +24,8 @@ from services.settings import Settings
 from services.store.connections import connect
 
 COUNTED_SECONDS = 600.0
+STILL_RECEIVING_SECONDS = 60.0
+"""An incident whose latest event was archived this recently is taken to be still running."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,46 @@ class ReplayPlan:
     injects: Path | None = None
     shift_to_now: bool = False
     facilitators: tuple[str, ...] = ()  # partners who may steer the run over HTTP
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a run replays, as it is created: the archived events of its span, and whether the
+    incident is still receiving events (which the run will not replay)."""
+
+    run: runs.Run
+    events: int
+    latest_archived_seconds_ago: float
+
+    def still_receiving(self) -> bool:
+        return self.latest_archived_seconds_ago < STILL_RECEIVING_SECONDS
+
+    def describe(self) -> str:
+        run = self.run
+        said = (
+            f"Replaying incident {run.incident} into run {run.run}: scenario"
+            f" {run.scenario_from:%Y-%m-%d %H:%M} to {run.scenario_to:%Y-%m-%d %H:%M} UTC,"
+            f" {self.events:,} archived events."
+        )
+        if self.still_receiving():
+            said += (
+                f" The incident is still receiving events (the latest archived"
+                f" {self.latest_archived_seconds_ago:.0f} s ago): this run replays only those"
+                " archived until now; replay again once it has ended for the whole incident."
+            )
+        return said
+
+
+def scope(conn: psycopg.Connection[tuple[object, ...]], run: runs.Run) -> Scope:
+    row = conn.execute(
+        "SELECT count(*) FILTER (WHERE a.time BETWEEN r.scenario_from AND r.scenario_to"
+        "                        AND a.archived_at <= r.created_at),"
+        " extract(epoch FROM clock_timestamp() - max(a.archived_at))"
+        " FROM exercise_runs r JOIN archive a ON a.incident = r.incident WHERE r.run = %s",
+        (run.run,),
+    ).fetchone()
+    assert row is not None
+    return Scope(run, int(str(row[0])), float(str(row[1])))
 
 
 def create(conn: psycopg.Connection[tuple[object, ...]], plan: ReplayPlan) -> runs.Run:
@@ -65,10 +107,13 @@ def create(conn: psycopg.Connection[tuple[object, ...]], plan: ReplayPlan) -> ru
 
 
 def replay(
-    settings: Settings, plan: ReplayPlan, on_progress: Callable[[Progress], None]
+    settings: Settings,
+    plan: ReplayPlan,
+    on_progress: Callable[[Progress], None],
+    on_scope: Callable[[Scope], None],
 ) -> Progress:
     with connect(settings) as conn:
-        create(conn, plan)
+        on_scope(scope(conn, create(conn, plan)))
     env = {**settings.child_env(), "TANDEM_EXERCISE_RUN": plan.run}
     supervisor = Supervisor(settings.data_dir / "logs", env)
     supervisor.start(ServiceSpec(f"aggregator-{plan.run}", "services.aggregator"))

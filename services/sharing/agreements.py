@@ -99,7 +99,10 @@ def _problems_with_types_and_fields(terms: Terms) -> list[str]:
         return ["name at least one event type"]
     unknown = [t for t in terms.types if t not in ENVELOPE_MODELS]
     if unknown:
-        return [f"unknown event type {t!r} (the types are in spec/events.md)" for t in unknown]
+        return [
+            f"unknown event type {t!r} (the event types are listed in docs/events.md)"
+            for t in unknown
+        ]
     problems = []
     available = {f for t in terms.types for f in payload_fields(t)}
     if PERSON_REF in terms.fields:

@@ -23,21 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from schemas.lifecycle import CLOSING, RAISED, REFERRED, STEP
 from services.sharing.accepted import Accepted
-
-RAISED = "resilience.request.raised.v1"
-REFERRED = "resilience.request.referred.v1"
-LIFECYCLE = (
-    RAISED,
-    "resilience.request.triaged.v1",
-    REFERRED,
-    "resilience.request.accepted.v1",
-    "resilience.request.declined.v1",
-    "resilience.request.fulfilled.v1",
-    "resilience.request.cancelled.v1",
-)
-STEP = {event_type: step for step, event_type in enumerate(LIFECYCLE, start=1)}
-CLOSING = frozenset(LIFECYCLE[-2:])
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Turns what happened into CloudEvents 1.0 structured-mode dicts (spec/events.md).
+"""Turns what happened into CloudEvents 1.0 structured-mode dicts (docs/events.md).
 
 Generators describe an `Occurrence`; ids are given only once everything is sorted by time, so
 each source numbers its events in the order they happened and a seed always yields the same ids.

@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-BEHIND_SECONDS = 60.0
-"""Figures are behind when an event stored this long ago is not yet in every consumer: the
-threshold of `/readyz`, `tandem status` and the Grafana alert alike."""
+from schemas.thresholds import BEHIND_SECONDS
+
 UNCHECKED_SECONDS = 30.0
 """Completeness is unknown when the reconciler (every 5 s, in the relay) has not reported for
 this long."""

@@ -22,7 +22,6 @@ from services.sharing.store import READ_INBOX_SQL, InboxEntry
 
 router = APIRouter()
 
-FEED_SQL = "SELECT seq, event FROM inbox WHERE recipient = %s AND seq > %s ORDER BY seq LIMIT %s"
 POLL_SECONDS = 0.25
 
 

@@ -27,7 +27,8 @@ WIDEST_WINDOW = timedelta(days=8)
 @router.get(
     "/v1/incidents/{incident}/sitrep",
     response_model=Sitrep,
-    summary="The situation report of an incident at a time (figures.md)",
+    summary="The situation report of an incident at a time",
+    description="What each figure counts, and as of which time, is in Tandem's docs/figures.md.",
 )
 async def incident_sitrep(
     request: Request,

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
 
+from schemas.thresholds import BEHIND_SECONDS
 from services.gateway import metrics
 from services.settings import Settings
 from services.streaming.completeness import COMPLETENESS_SQL, Completeness, completeness_of
@@ -25,8 +26,9 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     summary="Readiness: the database and the broker are reachable",
     description="503 when either is not. While both are, 200 with `status` `ready`, or"
-    " `degraded` when the figures are behind (an event stored over a minute ago not yet"
-    " counted), being repaired, or their completeness is unknown; `figures` says which.",
+    " `degraded` when the figures are behind (an event stored over"
+    f" {BEHIND_SECONDS:.0f} s ago not yet counted), being repaired, or their completeness is"
+    " unknown; `figures` says which.",
 )
 async def readyz(request: Request) -> Response:
     pool = request.app.state.pool
