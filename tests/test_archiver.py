@@ -4,7 +4,7 @@ import psycopg
 
 from services.archiver.archive import write_archive
 from services.settings import Settings
-from services.streaming.kafka_batches import BatchConsumer
+from services.streaming.kafka_transport import BatchConsumer
 from services.streaming.topics import ACCEPTED, ensure_topics
 from tests.events_store import sample_event
 from tests.servers import wait_for
@@ -19,7 +19,7 @@ def archived(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
 
 def drain(consumer: BatchConsumer, conn: psycopg.Connection[tuple[object, ...]], n: int) -> None:
     wait_for(
-        lambda: consumer.poll_once(write_archive, timeout_ms=200) >= 0 and len(archived(conn)) >= n,
+        lambda: consumer.poll_once(timeout_ms=200) >= 0 and len(archived(conn)) >= n,
         what=f"{n} archived events",
     )
 
@@ -31,14 +31,14 @@ def test_archiver_stores_each_event_once_and_resumes_from_its_own_positions(
     events = [sample_event(n) for n in range(40)]
     produce(settings, events[:30])
     with psycopg.connect(settings.database_url) as conn:
-        consumer = BatchConsumer(settings, conn, "archiver", ACCEPTED)
+        consumer = BatchConsumer(settings, conn, "archiver", ACCEPTED, write_archive)
         drain(consumer, conn, 30)
         consumer.close()
         row = conn.execute("SELECT incident, time, type FROM archive WHERE id = 'e-3'").fetchone()
         conn.commit()
         assert row is not None and row[0] == "covid-2020" and row[2].endswith("received.v1")
         produce(settings, events[30:] + events[:5])  # five re-sent duplicates
-        again = BatchConsumer(settings, conn, "archiver", ACCEPTED)
+        again = BatchConsumer(settings, conn, "archiver", ACCEPTED, write_archive)
         drain(again, conn, 40)
         again.close()
         assert archived(conn) == sorted(str(e["id"]) for e in events)
@@ -53,7 +53,7 @@ def test_archiver_reads_a_replaced_log_again_from_the_start(settings: Settings) 
     ensure_topics(settings)
     produce(settings, [sample_event(n) for n in range(10)])
     with psycopg.connect(settings.database_url) as conn:
-        consumer = BatchConsumer(settings, conn, "archiver", ACCEPTED)
+        consumer = BatchConsumer(settings, conn, "archiver", ACCEPTED, write_archive)
         drain(consumer, conn, 10)
         # The new log (epoch 1) re-publishes events; one is new and sits at an offset the old
         # position had already passed.

@@ -14,7 +14,7 @@ from services.authority.person_refs import redacted
 from services.inbound.writer import InboundWriter
 from services.settings import Settings
 from services.store.partners import Partner, add_partner
-from services.streaming.kafka_batches import BatchConsumer
+from services.streaming.kafka_transport import BatchConsumer
 from services.streaming.topics import INBOUND, ensure_topics
 from tests.authority_events import Event, hub, request
 from tests.servers import wait_for
@@ -57,12 +57,9 @@ def test_a_hostile_kafka_producer_is_refused_and_the_referred_partner_is_not(
         producer.flush()
         producer.close()
 
-        consumer = BatchConsumer(settings, conn, "inbound", INBOUND, relayed=False)
-        writer = InboundWriter()
+        consumer = BatchConsumer(settings, conn, "inbound", INBOUND, InboundWriter(), relayed=False)
         wait_for(
-            lambda: (
-                consumer.poll_once(writer, timeout_ms=200) >= 0 and consumed(conn) == len(messages)
-            ),
+            lambda: consumer.poll_once(timeout_ms=200) >= 0 and consumed(conn) == len(messages),
             what="every message consumed",
         )
         consumer.close()

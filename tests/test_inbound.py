@@ -22,7 +22,7 @@ from services.inbound.admission import INVALID_TOKEN
 from services.inbound.writer import InboundWriter
 from services.settings import Settings
 from services.store.partners import Partner, add_partner
-from services.streaming.kafka_batches import BatchConsumer
+from services.streaming.kafka_transport import BatchConsumer
 from services.streaming.topics import ACCEPTED, INBOUND, REJECTED, ensure_topics
 from tests.events_store import sample_event
 from tests.servers import service_process, wait_for
@@ -188,21 +188,17 @@ def test_each_message_takes_effect_once_across_a_restart(
         producer.close()
 
         def drain(consumer: BatchConsumer) -> None:
-            writer = InboundWriter()
             wait_for(
-                lambda: (
-                    consumer.poll_once(writer, timeout_ms=200) >= 0
-                    and consumed(conn) == len(messages)
-                ),
+                lambda: consumer.poll_once(timeout_ms=200) >= 0 and consumed(conn) == len(messages),
                 what="every message consumed",
             )
 
-        first = BatchConsumer(settings, conn, "inbound", INBOUND, relayed=False)
+        first = BatchConsumer(settings, conn, "inbound", INBOUND, InboundWriter(), relayed=False)
         drain(first)
         first.close()
         after_first = stored(conn)
-        again = BatchConsumer(settings, conn, "inbound", INBOUND, relayed=False)
-        assert again.poll_once(InboundWriter(), timeout_ms=1000) == 0
+        again = BatchConsumer(settings, conn, "inbound", INBOUND, InboundWriter(), relayed=False)
+        assert again.poll_once(timeout_ms=1000) == 0
         again.close()
         assert stored(conn) == after_first
 
@@ -238,14 +234,12 @@ def test_after_the_broker_loses_its_log_the_new_log_is_read_from_its_start(
                 producer.flush()
                 producer.close()
 
-            consumer = BatchConsumer(own, conn, "inbound", INBOUND, relayed=False)
-            writer = InboundWriter()
+            consumer = BatchConsumer(own, conn, "inbound", INBOUND, InboundWriter(), relayed=False)
 
             def drain(count: int) -> None:
                 wait_for(
                     lambda: (
-                        consumer.poll_once(writer, timeout_ms=200) >= 0
-                        and len(stored(conn)[0]) == count
+                        consumer.poll_once(timeout_ms=200) >= 0 and len(stored(conn)[0]) == count
                     ),
                     what=f"{count} events stored",
                 )

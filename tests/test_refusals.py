@@ -14,7 +14,7 @@ from kafka import KafkaProducer
 from services.inbound.writer import InboundWriter
 from services.settings import Settings
 from services.store.partners import rotate_token
-from services.streaming.kafka_batches import BatchConsumer
+from services.streaming.kafka_transport import BatchConsumer
 from services.streaming.topics import INBOUND, ensure_topics
 from tests.events_store import sample_event
 from tests.gateway_http import SINGLE, Gateway
@@ -53,11 +53,10 @@ def refuse_on_kafka(settings: Settings, messages: list[tuple[bytes, list[Any]]])
     producer.flush()
     producer.close()
     with psycopg.connect(settings.require_database_url()) as conn:
-        consumer = BatchConsumer(settings, conn, "inbound", INBOUND, relayed=False)
-        writer = InboundWriter()
+        consumer = BatchConsumer(settings, conn, "inbound", INBOUND, InboundWriter(), relayed=False)
 
         def written() -> bool:
-            consumer.poll_once(writer, timeout_ms=200)
+            consumer.poll_once(timeout_ms=200)
             row = conn.execute("SELECT count(*) FROM dead_letters").fetchone()
             conn.commit()
             return row == (len(messages),)

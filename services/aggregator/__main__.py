@@ -3,15 +3,17 @@
 With TANDEM_EXERCISE_RUN set, it counts that exercise run's topic instead of the live one.
 """
 
-from services.aggregator.app import count_live
-from services.exercises.run_figures import counter_for
+from services.aggregator.app import count_live, count_run
+from services.runtime import start_service
 from services.settings import Settings
-from services.streaming.faust_batches import run_worker
-from services.streaming.topics import exercise_topic
+from services.streaming.faust_transport import serve
+from services.streaming.topics import ACCEPTED, exercise_topic
 
 if __name__ == "__main__":
     run = Settings().exercise_run
+    name = "aggregator" if run is None else f"aggregator-{run}"
+    settings, _ = start_service(name)
     if run is None:
-        run_worker("aggregator", count_live)
+        serve(settings, name, ACCEPTED, count_live)
     else:
-        run_worker(f"aggregator-{run}", counter_for(run), exercise_topic(run))
+        serve(settings, name, exercise_topic(run), count_run(run))

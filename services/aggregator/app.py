@@ -1,16 +1,24 @@
-"""The aggregator: `events.accepted` in batches into the live figures (figures/writer.py)."""
+"""The aggregator: `events.accepted` in batches into the live figures, or an exercise run's
+topic into the run's figures (services/figures/writer.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-import psycopg
-
+from services.exercises.run_figures import counter_for
 from services.figures.writer import apply_batch
+from services.streaming.batches import Batch, Write
+from services.streaming.positions import Conn
 
 LIVE = "live"
 
 
-def count_live(conn: psycopg.Connection[Any], values: Sequence[bytes]) -> int:
-    return apply_batch(conn, LIVE, values)
+def count_live(conn: Conn, batch: Batch) -> None:
+    apply_batch(conn, LIVE, batch.values)
+
+
+def count_run(run: str) -> Write:
+    count = counter_for(run)
+
+    def write(conn: Conn, batch: Batch) -> None:
+        count(conn, batch.values)
+
+    return write

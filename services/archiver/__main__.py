@@ -1,8 +1,10 @@
 """The archiver service: `python -m services.archiver`."""
 
 from services.archiver.archive import write_archive
-from services.streaming.kafka_batches import serve
+from services.runtime import start_service
+from services.streaming.kafka_transport import serve
 from services.streaming.topics import ACCEPTED
 
 if __name__ == "__main__":
-    serve("archiver", ACCEPTED, write_archive)
+    settings, stop = start_service("archiver")
+    serve(settings, stop, "archiver", ACCEPTED, write_archive)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from kafka.consumer.fetcher import ConsumerRecord
 
+from services.streaming.batches import Batch
 from services.streaming.positions import Conn
 
 INSERT_SQL = """
@@ -19,13 +20,13 @@ ON CONFLICT (source, id) DO NOTHING
 COLUMNS = ("source", "id", "incident", "time", "type", "partner", "subject")
 
 
-def archive_rows(records: list[ConsumerRecord]) -> list[list[Any]]:  # type: ignore[type-arg]
-    """Column arrays for INSERT_SQL, one entry per record."""
-    events = [orjson.loads(record.value) for record in records]
+def archive_rows(values: Sequence[bytes]) -> list[list[Any]]:
+    """Column arrays for INSERT_SQL, one entry per event."""
+    events = [orjson.loads(value) for value in values]
     columns: list[list[Any]] = [[event[name] for event in events] for name in COLUMNS]
-    columns.append([record.value.decode() for record in records])
+    columns.append([value.decode() for value in values])
     return columns
 
 
-def write_archive(conn: Conn, records: list[ConsumerRecord]) -> None:  # type: ignore[type-arg]
-    conn.execute(INSERT_SQL, archive_rows(records))
+def write_archive(conn: Conn, batch: Batch) -> None:
+    conn.execute(INSERT_SQL, archive_rows(batch.values))

@@ -1,13 +1,11 @@
 """Writes each batch read from `events.inbound`: its events to the event store (the relay then
 publishes them to `events.accepted`), its refusals to the dead letters (and so to
-`events.rejected`). The batch consumer commits this with the batch's positions, in one
+`events.rejected`). The Kafka transport commits this with the batch's positions, in one
 transaction: a message's effect is kept once, whatever fails when."""
 
 from __future__ import annotations
 
 import logging
-
-from kafka.consumer.fetcher import ConsumerRecord
 
 from schemas import Event
 from schemas.wire import dropped_by_id
@@ -18,6 +16,7 @@ from services.store.events import StoredEvent, append_in
 from services.store.partners import TOKEN_LOOKUP_SQL, split_token, verified_partner
 from services.store.token_failures import TokenFailures
 from services.store.verified_tokens import VerifiedTokens
+from services.streaming.batches import Batch, Record
 from services.streaming.positions import Conn
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,7 @@ class InboundWriter:
         self.failures = TokenFailures()
         self.door_key: bytes | None = None
 
-    def __call__(self, conn: Conn, records: list[ConsumerRecord]) -> None:  # type: ignore[type-arg]
+    def __call__(self, conn: Conn, batch: Batch) -> None:
         # Every outcome is remembered for the batch, failures too: a burst of messages with
         # one wrong token costs one slow hash, not one each.
         checked: dict[str, str | None] = {}
@@ -48,9 +47,9 @@ class InboundWriter:
             row = conn.execute(HOLDER_SQL, (parts[0],)).fetchone()
             return None if row is None else str(row[0])
 
-        admitted: list[tuple[ConsumerRecord, Event]] = []  # type: ignore[type-arg]
+        admitted: list[tuple[Record, Event]] = []
         refused: list[DeadLetter] = []
-        for record in records:
+        for record in batch.records:
             message = InboundMessage(record.headers, record.value, record.key)
             outcome = admit(message, partner_for, holder_of)
             if isinstance(outcome, DeadLetter):
@@ -108,7 +107,7 @@ class InboundWriter:
         return partner
 
 
-def _logged(record: ConsumerRecord, letter: DeadLetter) -> DeadLetter:  # type: ignore[type-arg]
+def _logged(record: Record, letter: DeadLetter) -> DeadLetter:
     log.warning(
         "message refused",
         extra={

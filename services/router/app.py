@@ -5,12 +5,9 @@ reconciler compares with the store."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-import psycopg
-
 from services.sharing.store import share_batch
+from services.streaming.batches import Batch
+from services.streaming.positions import Conn
 
 LEDGER_SQL = """
 INSERT INTO routed_events (source, id)
@@ -19,6 +16,7 @@ ON CONFLICT DO NOTHING
 """
 
 
-def share(conn: psycopg.Connection[Any], values: Sequence[bytes]) -> int:
+def share(conn: Conn, batch: Batch) -> None:
+    values = batch.values
     conn.execute(LEDGER_SQL, ([value.decode() for value in values],))
-    return len(share_batch(conn, values))
+    share_batch(conn, values)

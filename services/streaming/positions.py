@@ -8,11 +8,17 @@ absorb what it sees twice.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import psycopg
 
+log = logging.getLogger(__name__)
+
 Conn = psycopg.Connection[tuple[object, ...]]
+Partition = tuple[str, int]
+"""(topic, partition): what kafka-python's TopicPartition and faust's TP both are."""
 
 
 EPOCH_HEADER = "tandem-epoch"
@@ -25,11 +31,35 @@ class Position:
     next_offset: int
 
 
-def record_epoch(headers: list[tuple[str, bytes]] | None) -> int:
-    for name, value in headers or ():
-        if name == EPOCH_HEADER:
+def record_epoch(headers: Sequence[tuple[str, bytes | None]]) -> int:
+    for name, value in headers:
+        if name == EPOCH_HEADER and value is not None:
             return int(value)
     return 0
+
+
+class PartitionLogs:
+    """The broker log (epoch) each partition is read from, for either transport: a newer epoch,
+    from a record's header or from PostgreSQL, means the log we were reading is gone."""
+
+    def __init__(self) -> None:
+        self.epochs: dict[Partition, int] = {}
+
+    def reading(self, tp: Partition, epoch: int) -> None:
+        """`tp` is read from `epoch`'s log, from wherever its position is."""
+        self.epochs[tp] = epoch
+
+    def replaced(self, tp: Partition, epoch: int) -> bool:
+        """Whether `epoch` is newer than the log `tp` is read from: then the partition is to be
+        read again from 0, in the new log, which is taken as read from now on."""
+        if self.epochs[tp] >= epoch:
+            return False
+        log.warning(
+            "broker log replaced; reading the partition again from 0",
+            extra={"topic": tp[0], "partition": tp[1], "epoch": epoch},
+        )
+        self.epochs[tp] = epoch
+        return True
 
 
 def current_epoch(conn: Conn) -> int:
@@ -53,7 +83,9 @@ def start_offset(stored: Position | None, epoch: int) -> int:
     return stored.next_offset
 
 
-def save_positions(conn: Conn, consumer: str, topic: str, positions: dict[int, Position]) -> None:
+def save_positions(
+    conn: Conn, consumer: str, topic: str, positions: Mapping[int, Position]
+) -> None:
     """Call inside the transaction that writes the effects of the records read."""
     with conn.cursor() as cur:
         cur.executemany(

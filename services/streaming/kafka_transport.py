@@ -1,8 +1,9 @@
-"""A Kafka consumer whose batches and positions commit together in PostgreSQL.
+"""The plain-Kafka transport of the batch contract (services/streaming/batches.py): batches and
+positions commit together in PostgreSQL.
 
-Each poll's records are handed to `write(conn, records)` inside one transaction that also saves
-the positions, so a kill at any moment leaves either both or neither: exactly-once effect
-without broker transactions. It reads every partition of its topic itself (no consumer group:
+Each poll's records are one batch, written inside one transaction that also saves the
+positions, so a kill at any moment leaves either both or neither: exactly-once effect without
+broker transactions. It reads every partition of its topic itself (no consumer group:
 positions live in PostgreSQL, and one instance keeps up at COPY speed); a second instance waits
 on an advisory lock as a hot standby.
 
@@ -20,31 +21,27 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CorruptRecordError
 
-from services.runtime import start_service
 from services.settings import Settings
 from services.store.connections import become_the_active_instance, connect
+from services.streaming.batches import Batch, Committer, Record, Unreadable, Write
 from services.streaming.positions import (
     Conn,
+    PartitionLogs,
     Position,
     current_epoch,
     load_positions,
     record_epoch,
-    save_positions,
     start_offset,
 )
 from services.streaming.unreadable_records import unreadable_record
 
 log = logging.getLogger(__name__)
 
-Write = Callable[[Conn, list[ConsumerRecord]], None]  # type: ignore[type-arg]
-Unreadable = Callable[[Conn, int, int, str], None]
-"""Keeps what is known of the record at (partition, offset) that could not be read, and why."""
 MAX_RECORDS = 5000
 
 
@@ -55,6 +52,7 @@ class BatchConsumer:
         conn: Conn,
         name: str,
         topic: str,
+        write: Write,
         *,
         relayed: bool = True,
         unreadable: Unreadable | None = None,
@@ -63,9 +61,9 @@ class BatchConsumer:
         self.name = name
         self.topic = settings.topic(topic)
         self.relayed = relayed
-        self.unreadable = unreadable
+        self.committer = Committer(conn, name, self.topic, write, unreadable)
         self.bootstrap = settings.require_kafka_bootstrap()
-        self.epochs: dict[int, int] = {}
+        self.logs = PartitionLogs()
         self.consumer = KafkaConsumer(
             bootstrap_servers=self.bootstrap,
             client_id=f"tandem-{name}",
@@ -87,32 +85,31 @@ class BatchConsumer:
         self.conn.commit()
         for tp in assigned:
             self.consumer.seek(tp, start_offset(stored.get(tp.partition), epoch))
-            self.epochs[tp.partition] = epoch
-        log.info("partitions assigned", extra={"partitions": sorted(self.epochs)})
+            self.logs.reading(tp, epoch)
+        log.info("partitions assigned", extra={"partitions": [tp.partition for tp in assigned]})
 
-    def poll_once(self, write: Write, timeout_ms: int = 500) -> int:
+    def poll_once(self, timeout_ms: int = 500) -> int:
         """Read one batch and commit its effects with its positions; return records written."""
         if not self.relayed:
             self._follow_broker_epoch()
         try:
             polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=MAX_RECORDS)
         except CorruptRecordError as error:
-            if self.unreadable is None:
+            if self.committer.unreadable is None:
                 raise
             self._pass_over_unreadable(str(error))
             return 0
-        records: list[ConsumerRecord] = []  # type: ignore[type-arg]
+        records: list[Record] = []
         positions: dict[int, Position] = {}
-        for tp, batch in polled.items():
-            kept = self._current_log(tp, batch) if self.relayed else batch
+        for tp, polled_records in polled.items():
+            kept = self._current_log(tp, polled_records) if self.relayed else polled_records
             if kept:
-                records.extend(kept)
-                positions[tp.partition] = Position(self.epochs[tp.partition], kept[-1].offset + 1)
+                records.extend(map(_record, kept))
+                positions[tp.partition] = Position(self.logs.epochs[tp], kept[-1].offset + 1)
         if not records:
             return 0
-        with self.conn.transaction():
-            write(self.conn, records)
-            save_positions(self.conn, self.name, self.topic, positions)
+        epoch = max(position.epoch for position in positions.values())
+        self.committer.commit(Batch(records, epoch), positions)
         return len(records)
 
     def _follow_broker_epoch(self) -> None:
@@ -120,55 +117,52 @@ class BatchConsumer:
         epoch = current_epoch(self.conn)
         self.conn.commit()
         for tp in self.consumer.assignment():
-            if self.epochs[tp.partition] < epoch:
-                log.warning(
-                    "broker log replaced; reading the partition again from 0",
-                    extra={"partition": tp.partition, "epoch": epoch},
-                )
-                self.epochs[tp.partition] = epoch
+            if self.logs.replaced(tp, epoch):
                 self.consumer.seek(tp, 0)
 
     def _pass_over_unreadable(self, reason: str) -> None:
-        assert self.unreadable is not None
         tp, offset = unreadable_record(self.consumer, self.bootstrap)
         log.warning(
             "record could not be read; passed over",
             extra={"partition": tp.partition, "offset": offset, "error": reason},
         )
-        with self.conn.transaction():
-            self.unreadable(self.conn, tp.partition, offset, reason)
-            position = Position(self.epochs[tp.partition], offset + 1)
-            save_positions(self.conn, self.name, self.topic, {tp.partition: position})
+        self.committer.pass_over(tp.partition, offset, self.logs.epochs[tp], reason)
         self.consumer.seek(tp, offset + 1)
 
     def _current_log(
         self,
         tp: TopicPartition,
-        batch: list[ConsumerRecord],  # type: ignore[type-arg]
+        polled: list[ConsumerRecord],  # type: ignore[type-arg]
     ) -> list[ConsumerRecord]:  # type: ignore[type-arg]
         """Records of the log our position belongs to; on meeting a newer log, go back to 0."""
-        epoch = self.epochs.get(tp.partition, 0)
-        for index, record in enumerate(batch):
-            newer = record_epoch(record.headers)
-            if newer > epoch:
-                log.warning(
-                    "broker log replaced; reading the partition again from 0",
-                    extra={"partition": tp.partition, "epoch": newer},
-                )
-                self.epochs[tp.partition] = newer
+        for index, record in enumerate(polled):
+            if self.logs.replaced(tp, record_epoch(record.headers)):
                 self.consumer.seek(tp, 0)
-                return batch[:index]
-        return batch
+                return polled[:index]
+        return polled
 
-    def run(self, write: Write, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
-            self.poll_once(write)
+            self.poll_once()
 
     def close(self) -> None:
         self.consumer.close()
 
 
+def _record(record: ConsumerRecord) -> Record:  # type: ignore[type-arg]
+    return Record(
+        record.topic,
+        record.partition,
+        record.offset,
+        record.key,
+        record.value or b"",
+        record.headers,
+    )
+
+
 def serve(
+    settings: Settings,
+    stop: threading.Event,
     name: str,
     topic: str,
     write: Write,
@@ -176,15 +170,14 @@ def serve(
     relayed: bool = True,
     unreadable: Unreadable | None = None,
 ) -> None:
-    """A service that is one batch consumer: the active instance of `name` (the others wait),
-    writing each batch of `topic` with `write` until SIGTERM."""
-    settings, stop = start_service(name)
+    """The active instance of `name` (the others wait), writing each batch of `topic` with
+    `write` until `stop` is set."""
     with connect(settings) as conn:
         become_the_active_instance(conn, name)
         consumer = BatchConsumer(
-            settings, conn, name, topic, relayed=relayed, unreadable=unreadable
+            settings, conn, name, topic, write, relayed=relayed, unreadable=unreadable
         )
         try:
-            consumer.run(write, stop)
+            consumer.run(stop)
         finally:
             consumer.close()
