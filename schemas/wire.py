@@ -4,7 +4,7 @@ gateway keep up; Python only runs again when that fails: for events that carry w
 settles first (extensions, `data_base64`, see schemas.door), or to explain why a body is
 refused."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic_core import ValidationError, from_json
@@ -12,6 +12,10 @@ from pydantic_core import ValidationError, from_json
 from schemas.door import AtTheDoor, at_the_door
 from schemas.events import BATCH_ADAPTER, EVENT_ADAPTER, Event
 from schemas.problems import ContractError, Problem, problems_from, raw_event_id
+
+AcceptedEvent = bytes | str | Mapping[str, Any]
+"""An accepted event as the consumers of `events.accepted` take it: its JSON as the broker
+carries it (bytes or text), or already decoded."""
 
 
 def parse_event_json(raw: bytes) -> Event:

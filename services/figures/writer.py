@@ -10,7 +10,7 @@ Re-applying a batch, or any part of it, in any order, leaves the figures as they
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -19,6 +19,7 @@ import orjson
 import psycopg
 
 from schemas.lifecycle import SQL_NAMES
+from schemas.wire import AcceptedEvent
 
 # Events arrive as the JSON the relay published and PostgreSQL takes them apart: that work
 # then runs in the server, beside the worker, rather than in the worker's one Python thread.
@@ -45,8 +46,6 @@ WITH batch AS (
 INSERT INTO fresh SELECT b.* FROM batch b JOIN counted USING (source, id)
 """
 
-Event = bytes | str | Mapping[str, Any]
-
 
 @cache
 def projections() -> tuple[tuple[str, str], ...]:
@@ -59,7 +58,7 @@ def projections() -> tuple[tuple[str, str], ...]:
     )
 
 
-def _json(event: Event) -> str:
+def _json(event: AcceptedEvent) -> str:
     if isinstance(event, bytes):
         return event.decode()
     if isinstance(event, str):
@@ -67,7 +66,7 @@ def _json(event: Event) -> str:
     return orjson.dumps(event).decode()
 
 
-def apply_batch(conn: psycopg.Connection[Any], run: str, events: Iterable[Event]) -> int:
+def apply_batch(conn: psycopg.Connection[Any], run: str, events: Iterable[AcceptedEvent]) -> int:
     """Count `events` into `run`'s figures; return how many were new. The caller commits."""
     conn.execute(STAGING_SQL)
     with conn.cursor() as cur:

@@ -70,5 +70,5 @@ async def partner(request: Request) -> str:
     return await auth(request)
 
 
-Partner = Annotated[str, Depends(partner)]
+CallingPartner = Annotated[str, Depends(partner)]
 """The route dependency naming the partner whose bearer token the request carries."""

@@ -18,6 +18,7 @@ import orjson
 import psycopg
 from psycopg.types.json import Jsonb
 
+from schemas.wire import AcceptedEvent
 from services.sharing.accepted import Accepted
 from services.sharing.agreements import Agreement, Terms, problems_with
 from services.sharing.decide import Share, decide
@@ -26,7 +27,6 @@ from services.sharing.referrals import request_of
 log = logging.getLogger(__name__)
 
 Conn = psycopg.Connection[Any]
-Event = bytes | str | Mapping[str, Any]
 Request = tuple[str, str]
 
 AGREEMENTS_LOCK = "tandem:sharing-agreements"
@@ -262,7 +262,7 @@ def _share_row(ord_: int, share: Share) -> dict[str, Any]:
     }
 
 
-def share_batch(conn: Conn, events: Iterable[Event]) -> list[InboxEntry]:
+def share_batch(conn: Conn, events: Iterable[AcceptedEvent]) -> list[InboxEntry]:
     """Decide and record the shares of a batch of accepted events, in the caller's
     transaction; return the inbox entries added (what to publish to `partner.{id}.inbox`).
     Each event is judged as the store accepted it (when, and after what), so processing the
@@ -287,7 +287,7 @@ def _lifecycle_of(event: Mapping[str, Any], known: dict[Request, list[Accepted]]
     return [] if request is None else known[request]
 
 
-def _decoded(event: Event) -> dict[str, Any]:
+def _decoded(event: AcceptedEvent) -> dict[str, Any]:
     if isinstance(event, bytes | str):
         decoded: dict[str, Any] = orjson.loads(event)
         return decoded

@@ -19,7 +19,7 @@ from schemas.events import EVENT_ADAPTER
 from schemas.wire import dropped_by_id
 from services.authority.person_refs import at_the_door
 from services.gateway import metrics
-from services.gateway.auth import Partner
+from services.gateway.auth import CallingPartner
 from services.gateway.body import decode_events
 from services.gateway.rate_limits import RateLimits, body_cost
 from services.gateway.refusals import Refused
@@ -180,7 +180,7 @@ async def read_body(request: Request, limit: int, seconds: float) -> bytes:
     openapi_extra=REQUEST_BODY,
     response_model_exclude_defaults=True,
 )
-async def publish(request: Request, partner_id: Partner) -> Accepted:
+async def publish(request: Request, partner_id: CallingPartner) -> Accepted:
     started = time.perf_counter()
     settings: Settings = request.app.state.settings
     store: EventStore = request.app.state.store

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from schemas.envelope import EventTime
 from services.exercises import runs
 from services.exercises.injects import Inject, InjectsInvalid, check_effect
-from services.gateway.auth import Partner
+from services.gateway.auth import CallingPartner
 from services.gateway.path_ids import InjectId, RunId
 from services.settings import Settings
 from services.store.connections import connect
@@ -100,27 +100,27 @@ async def _control(
 
 
 @router.get("", summary="Every exercise run as it stands")
-async def list_runs(request: Request, partner_id: Partner) -> list[dict[str, Any]]:
+async def list_runs(request: Request, partner_id: CallingPartner) -> list[dict[str, Any]]:
     found = await in_store(request, runs.statuses)
     return [status.as_json() for status in found]
 
 
 @router.get("/{run}", summary="One exercise run as it stands")
-async def run_status(request: Request, run: RunId, partner_id: Partner) -> dict[str, Any]:
+async def run_status(request: Request, run: RunId, partner_id: CallingPartner) -> dict[str, Any]:
     found = await in_store(request, lambda conn: runs.statuses(conn, run))
     return found[0].as_json()
 
 
 @router.post("/{run}/speed", summary="Change a run's speed", responses=STEERING)
 async def change_speed(
-    request: Request, run: RunId, body: Annotated[Speed, Body()], partner_id: Partner
+    request: Request, run: RunId, body: Annotated[Speed, Body()], partner_id: CallingPartner
 ) -> Standing:
     return await _control(request, partner_id, run, "speed", speed=body.speed)
 
 
 @router.post("/{run}/jump", summary="Jump to a scenario time, ahead or back", responses=STEERING)
 async def jump(
-    request: Request, run: RunId, body: Annotated[Jump, Body()], partner_id: Partner
+    request: Request, run: RunId, body: Annotated[Jump, Body()], partner_id: CallingPartner
 ) -> Standing:
     return await _control(request, partner_id, run, "jump", to=body.to)
 
@@ -129,7 +129,7 @@ async def jump(
     "/{run}/injects", status_code=202, summary="Fire an ad-hoc inject now", responses=STEERING
 )
 async def fire_inject(
-    request: Request, run: RunId, inject: Annotated[Inject, Body()], partner_id: Partner
+    request: Request, run: RunId, inject: Annotated[Inject, Body()], partner_id: CallingPartner
 ) -> dict[str, str]:
     def fire(conn: runs.Conn) -> None:
         check_effect(inject.id, inject.effect, runs.load_run(conn, run).incident)
@@ -150,7 +150,7 @@ async def change_inject(
     run: RunId,
     inject_id: InjectId,
     action: runs.InjectAction,
-    partner_id: Partner,
+    partner_id: CallingPartner,
 ) -> dict[str, str]:
     await as_facilitator(
         request, partner_id, run, lambda conn: runs.change_inject(conn, run, inject_id, action)
@@ -165,6 +165,9 @@ async def change_inject(
 # Last: its path would otherwise take /speed, /jump and /injects for itself.
 @router.post("/{run}/{action}", summary="Pause, resume or stop a run", responses=STEERING)
 async def pause_resume_stop(
-    request: Request, run: RunId, action: Literal["pause", "resume", "stop"], partner_id: Partner
+    request: Request,
+    run: RunId,
+    action: Literal["pause", "resume", "stop"],
+    partner_id: CallingPartner,
 ) -> Standing:
     return await _control(request, partner_id, run, action)

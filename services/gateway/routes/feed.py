@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
-from services.gateway.auth import Partner
+from services.gateway.auth import CallingPartner
 from services.gateway.path_ids import After, PageLimit
 from services.sharing.store import READ_INBOX_SQL, InboxEntry
 
@@ -45,7 +45,7 @@ async def _page(pool: AsyncConnectionPool, partner: str, after: int, limit: int)
 )
 async def feed(
     request: Request,
-    partner_id: Partner,
+    partner_id: CallingPartner,
     after: After = 0,
     limit: PageLimit = 100,
     wait: Annotated[float, Query(ge=0, le=30, description="seconds to hold an empty answer")] = 0,

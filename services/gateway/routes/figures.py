@@ -13,7 +13,7 @@ from schemas.envelope import EventTime
 from services.exercises.runs import Conn, standing_run_time
 from services.figures.incidents import UnknownIncident, check_incident
 from services.figures.sitrep import Sitrep, sitrep_async
-from services.gateway.auth import Partner
+from services.gateway.auth import CallingPartner
 from services.gateway.path_ids import IncidentId, RunQuery
 from services.gateway.refusals import Refused
 from services.gateway.routes.exercises import in_store
@@ -35,7 +35,7 @@ WIDEST_WINDOW = timedelta(days=8)
 async def incident_sitrep(
     request: Request,
     incident: IncidentId,
-    partner_id: Partner,
+    partner_id: CallingPartner,
     at: Annotated[
         EventTime | None,
         Query(

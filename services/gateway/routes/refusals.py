@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 
-from services.gateway.auth import Partner
+from services.gateway.auth import CallingPartner
 from services.gateway.path_ids import After, PageLimit
 from services.store.dead_letters import READ_SQL, refusal_json
 
@@ -47,7 +47,7 @@ class Refusals(BaseModel):
 )
 async def refusals(
     request: Request,
-    partner_id: Partner,
+    partner_id: CallingPartner,
     after: After = 0,
     limit: PageLimit = 100,
 ) -> Refusals:
