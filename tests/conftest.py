@@ -19,8 +19,8 @@ from infra.broker import EmbeddedBroker
 from infra.migrate import migrate
 from infra.postgres import EmbeddedPostgres
 from services.settings import Settings
-from tests.gateway_http import Gateway, gateway_for
-from tests.servers import databases, with_database
+from tests.support.gateway_http import Gateway, gateway_for
+from tests.support.servers import databases, with_database
 
 TEMPLATE = f"tandem_template_{os.getpid()}"
 

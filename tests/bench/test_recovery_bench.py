@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.bench.conftest import Results
-from tests.fault_drill import RATE, fault_drill
-from tests.fault_injection import FAULTS
+from tests.support.fault_drill import RATE, fault_drill
+from tests.support.fault_injection import FAULTS
 
 
 @pytest.mark.slow
