@@ -1,6 +1,6 @@
 """The README's screenshot of the situation board, on the demo incident:
 
-    .venv/bin/python -m tests.board_screenshot docs/board.png
+    .venv/bin/python -m tests.support.board_screenshot docs/board.png
 
 An embedded PostgreSQL with the demo incident and the example drill (as the dashboards'
 previews have them) and its partners, the gateway on loopback, and the board opened in headless

@@ -64,7 +64,7 @@ Conn = psycopg.Connection[Any]
 @dataclass(frozen=True)
 class Recovery:
     fault: Fault
-    seconds: float  # from the fault until the stack had recovered (tests/recovery.py)
+    seconds: float  # from the fault until the stack had recovered (tests/support/recovery.py)
     ingest_gap: float  # from the fault until a request first sent after it got its 202
     stored_at_fault: int  # events in the store when the fault struck
     duplicates: int  # events re-sent after a lost reply, found already stored

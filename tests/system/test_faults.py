@@ -1,7 +1,8 @@
 """The fault suite (`make faults`): one `tandem up` under a steady stream of events, and in turn
-each fault of tests/fault_injection.py; after each, with the stack recovered, nothing that got a
-202 is lost or doubled and the figures are those of a run with no fault (tests/fault_drill.py).
-The recovery times are printed at the end; `make bench` puts them in bench/results.md."""
+each fault of tests/support/fault_injection.py; after each, with the stack recovered, nothing
+that got a 202 is lost or doubled and the figures are those of a run with no fault
+(tests/support/fault_drill.py). The recovery times are printed at the end; `make bench` puts
+them in bench/results.md."""
 
 from __future__ import annotations
 

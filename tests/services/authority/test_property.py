@@ -4,7 +4,7 @@ interleaved, are all stored and nothing else is, so they give the same figures a
 applied directly, and the same inboxes as the same events accepted in the same order with no
 hostile attempt (who receives what follows the order of acceptance: sharing is judged at
 acceptance time). Every verdict on the way is the one the spec's rule, written independently
-(tests/reference/authority.py), gives at that moment."""
+(tests/support/reference/authority.py), gives at that moment."""
 
 from __future__ import annotations
 

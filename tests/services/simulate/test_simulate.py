@@ -405,7 +405,7 @@ def test_partners_get_stretched_and_briefly_overwhelmed(events: list[Event]) -> 
 def test_the_demo_is_authorised_in_the_order_it_is_sent(tick_events: int) -> None:
     """The demo stream (and the fault suite's steady stream) send each tick's events in turn:
     every batch passes the door's rule of who may say what, however many events a tick holds
-    (the spec's rule, written independently in tests/reference/authority.py)."""
+    (the spec's rule, written independently in tests/support/reference/authority.py)."""
     events = build("kingston-2020").events
     authority = Authority()
     for start in range(0, len(events), tick_events):
