@@ -7,20 +7,14 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.support.raised_requests import raised_request
+
 Event = dict[str, Any]
 
 _numbers = itertools.count()
 SUBJECTS = ("request_id", "deployment_id", "volunteer_id", "hub_id")
 REQUEST_DATA: dict[str, dict[str, Any]] = {
-    "raised": {
-        "need": "food",
-        "priority": "urgent",
-        "area": "tolworth",
-        "household_size": 2,
-        "shielding": True,
-        "channel": "helpline",
-        "person_ref": "nhs-4857773456",
-    },
+    "raised": raised_request(person_ref="nhs-4857773456"),
     "triaged": {"need": "food", "priority": "high"},
     "accepted": {},
     "declined": {"reason": "no_capacity"},

@@ -3,21 +3,13 @@ them."""
 
 from __future__ import annotations
 
+from tests.support.raised_requests import raised_request
+
 REF = "nhs-943-476-5919"
 
 
 def raised_data(person_ref: str | None = REF) -> dict[str, object]:
-    data: dict[str, object] = {
-        "need": "food",
-        "priority": "urgent",
-        "area": "tolworth",
-        "household_size": 2,
-        "shielding": True,
-        "channel": "helpline",
-    }
-    if person_ref is not None:
-        data["person_ref"] = person_ref
-    return data
+    return raised_request(person_ref=person_ref)
 
 
 REFUSED = [

@@ -6,7 +6,7 @@ a recipient's feed holds (never a dropped extension)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,15 +25,13 @@ from kafka import KafkaProducer
 from services.authority.person_refs import door_key, door_pseudonym
 from services.client.publisher import Publisher
 from services.settings import Settings
-from services.sharing.agreements import Terms
-from services.sharing.store import add_agreement
-from services.store.partners import Partner, add_partner
 from services.streaming.topics import ACCEPTED, INBOUND, ensure_topics
+from tests.support.partnership import COUNCIL, council_and_foodbank
+from tests.support.raised_requests import raised_request
 from tests.support.servers import running_gateway, service_process, wait_for
 from tests.support.topics import read_records
 
 T = TypeVar("T", dict[str, Any], list[Any])
-COUNCIL, FOODBANK = "rbk-council", "kingston-foodbank"
 RAISED = "resilience.request.raised.v1"
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 SECRET = "J Doe, 07700 900123"
@@ -44,16 +42,7 @@ PRODUCER_ONLY = ("partitionkey", "tracestate", "sequence")
 
 
 def data(n: int) -> dict[str, Any]:
-    return {
-        "request_id": f"sdk-r{n}",
-        "need": "food",
-        "priority": "urgent",
-        "area": "tolworth",
-        "household_size": 2,
-        "shielding": True,
-        "channel": "helpline",
-        "person_ref": f"p-{n:06d}",
-    }
+    return raised_request(f"sdk-r{n}", f"p-{n:06d}")
 
 
 def attributes(n: int, extensions: dict[str, str] | None = None) -> dict[str, Any]:
@@ -92,21 +81,7 @@ def core_event(
 class Partners:
     def __init__(self, settings: Settings) -> None:
         with psycopg.connect(settings.require_database_url()) as conn:
-            self.council = add_partner(conn, Partner(COUNCIL, "Council"))
-            self.foodbank = add_partner(conn, Partner(FOODBANK, "Foodbank"))
-            add_agreement(
-                conn,
-                Terms(
-                    COUNCIL,
-                    FOODBANK,
-                    (RAISED,),
-                    ("request_id", "need", "area"),
-                    "food parcels for shielding residents",
-                    True,
-                    date.today() - timedelta(days=1),
-                    date.today() + timedelta(days=90),
-                ),
-            )
+            self.council, self.foodbank = council_and_foodbank(conn)
 
 
 def post(url: str, token: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:

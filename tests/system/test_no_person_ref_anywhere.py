@@ -20,16 +20,13 @@ from services.exercises.injects import Inject
 from services.exercises.runs import Run, create_run
 from services.replay.player import Player
 from services.settings import Settings
-from services.sharing.agreements import Terms
-from services.sharing.store import add_agreement
-from services.store.partners import Partner, add_partner
 from services.streaming.topics import INBOUND, ensure_topics
 from tests.support.inbound_messages import binary_headers
+from tests.support.partnership import COUNCIL, FOODBANK, council_and_foodbank
 from tests.support.person_ref_events import raised_data
 from tests.support.person_ref_search import holding, tables_holding
 from tests.support.servers import service_process, wait_for
 
-COUNCIL, FOODBANK = "rbk-council", "kingston-foodbank"
 RUN = "drill-1"
 # Distinctive references, one per way in, so a hit says which way leaked.
 REFS = {
@@ -174,22 +171,7 @@ def exercise_with_an_inject(settings: Settings) -> None:
 def test_no_raw_person_ref_in_any_table_topic_or_log(settings: Settings, tmp_path: Path) -> None:
     ensure_topics(settings)
     with psycopg.connect(settings.require_database_url()) as conn:
-        council = add_partner(conn, Partner(COUNCIL, "Council"))
-        foodbank = add_partner(conn, Partner(FOODBANK, "Foodbank"))
-        today = datetime.now(UTC).date()
-        add_agreement(
-            conn,
-            Terms(
-                COUNCIL,
-                FOODBANK,
-                ("resilience.request.raised.v1",),
-                ("request_id", "need", "area"),
-                "food parcels",
-                True,
-                today - timedelta(days=1),
-                today + timedelta(days=90),
-            ),
-        )
+        council, foodbank = council_and_foodbank(conn)
         key = door_key(conn)
     exercise_with_an_inject(settings)
     port = free_port()

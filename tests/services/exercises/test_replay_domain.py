@@ -18,6 +18,7 @@ from services.exercises.injects import (
     load_injects,
     outages_of,
 )
+from tests.support.raised_requests import raised_request
 
 T0 = datetime(2026, 11, 26, 9, tzinfo=UTC)
 S0 = datetime(2020, 3, 16, 7, tzinfo=UTC)
@@ -61,15 +62,7 @@ SURGE = AddedEvent(
     partner="rbk-council",
     subject="surge-{n}",
     repeat=3,
-    data={
-        "request_id": "surge-{n}",
-        "need": "food",
-        "priority": "urgent",
-        "area": "tolworth",
-        "household_size": 2,
-        "shielding": True,
-        "channel": "helpline",
-    },
+    data=raised_request("surge-{n}"),
 )
 
 

@@ -4,7 +4,6 @@ HTTP and, via the relay, on the partner's own inbox topic."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +11,14 @@ import httpx
 import psycopg
 
 from services.settings import Settings
-from services.sharing.agreements import Terms
-from services.sharing.store import add_agreement
 from services.store.partners import Partner, add_partner
 from services.streaming.topics import ensure_topics
+from tests.support.partnership import COUNCIL, FOODBANK, council_and_foodbank
+from tests.support.raised_requests import raised_request
 from tests.support.servers import running_gateway, service_process, wait_for
 from tests.support.topics import read_topic
 
-COUNCIL, FOODBANK, CHARITY = "rbk-council", "kingston-foodbank", "age-uk-kingston"
+CHARITY = "age-uk-kingston"
 
 
 def raised(n: int) -> dict[str, Any]:
@@ -32,16 +31,7 @@ def raised(n: int) -> dict[str, Any]:
         "subject": f"r{n}",
         "partner": COUNCIL,
         "incident": "covid-2020",
-        "data": {
-            "request_id": f"r{n}",
-            "need": "food",
-            "priority": "urgent",
-            "area": "tolworth",
-            "household_size": 2,
-            "shielding": True,
-            "channel": "helpline",
-            "person_ref": f"p-{n:06d}",
-        },
+        "data": raised_request(f"r{n}", f"p-{n:06d}"),
     }
 
 
@@ -68,22 +58,8 @@ def test_shared_events_reach_the_feed_and_the_inbox_topic_minimised(
 ) -> None:
     ensure_topics(settings)
     with psycopg.connect(settings.database_url) as conn:
-        council = add_partner(conn, Partner(COUNCIL, "Council"))
-        foodbank = add_partner(conn, Partner(FOODBANK, "Foodbank"))
+        council, foodbank = council_and_foodbank(conn)
         charity = add_partner(conn, Partner(CHARITY, "Charity"))
-        add_agreement(
-            conn,
-            Terms(
-                COUNCIL,
-                FOODBANK,
-                ("resilience.request.raised.v1",),
-                ("request_id", "need", "area"),
-                "food parcels for shielding residents",
-                True,
-                date.today() - timedelta(days=1),
-                date.today() + timedelta(days=90),
-            ),
-        )
     with (
         running_gateway(settings) as url,
         service_process("services.router", settings, tmp_path / "router.log"),
