@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import ROOT
+
 TESTS = ROOT / "tests"
 # Folders of the suite that are not a source package: what tests share, suites across the whole
 # system, and the benchmarks (whose helpers serve them alone).

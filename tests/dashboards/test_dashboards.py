@@ -18,8 +18,9 @@ from dashboards.lint import lint
 from dashboards.provisioning import PROVISIONING_DIR, provisioning_files
 from dashboards.query import SqlQuery, register
 from services.cli.main import app
+from tests.support.paths import ROOT
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "dashboards" / "schemas"
+SCHEMAS = ROOT / "dashboards" / "schemas"
 MODELS = dashboards_json()
 PANELS = [(model["uid"], panel) for model in MODELS for panel in model["panels"]]
 

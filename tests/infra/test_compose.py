@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 COMPOSE = ROOT / "infra" / "compose.yaml"
 TANDEM_SERVICES = {
     "gateway": ["python", "-m", "services.gateway", "--host", "0.0.0.0", "--port", "8080"],

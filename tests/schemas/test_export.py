@@ -11,8 +11,9 @@ import pytest
 
 from schemas import ENVELOPE_MODELS
 from schemas.export import JSONSCHEMA_DIR, main, rendered_schemas, stale_files, write_schemas
+from tests.support.paths import ROOT
 
-SPEC = Path(__file__).resolve().parents[2] / "shared/spec/events.md"
+SPEC = ROOT.parent / "shared/spec/events.md"
 
 
 def test_checked_in_schemas_are_fresh() -> None:

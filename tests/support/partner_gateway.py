@@ -13,11 +13,12 @@ import psycopg
 
 from services.settings import Settings
 from services.store.partners import Partner, add_partner
+from tests.support.paths import ROOT
 from tests.support.servers import running_gateway
 
 COUNCIL = "rbk-council"
 FOODBANK = "kingston-foodbank"
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "publishing"
+EXAMPLES = ROOT / "examples" / "publishing"
 
 
 @dataclass(frozen=True)

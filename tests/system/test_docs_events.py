@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shlex
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,8 +12,9 @@ import orjson
 import psycopg
 
 from tests.support.gateway_http import Gateway
+from tests.support.paths import ROOT
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "events.md"
+DOC = ROOT / "docs" / "events.md"
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 

@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,6 +30,7 @@ from services.client.publisher import (
 )
 from services.settings import Settings
 from tests.support.partner_gateway import COUNCIL, FOODBANK, PartnerGateway, partner_gateway
+from tests.support.paths import ROOT
 
 QUICK = Backoff(attempts=3, first=0.01)
 T0 = datetime(2020, 4, 1, 9, 0, tzinfo=UTC)
@@ -251,7 +251,7 @@ def test_the_client_says_at_once_that_nothing_listens() -> None:
 
 
 def test_the_readme_example_runs(gateway: PartnerGateway) -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     blocks = [block.split("```")[0] for block in readme.split("```python\n")[1:]]
     (example,) = [block for block in blocks if "envelope(" in block]
     printed: list[tuple[object, ...]] = []
