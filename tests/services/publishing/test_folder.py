@@ -7,21 +7,11 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from services.publishing.folder import DropFolder, Handled, Verdict, watch
-from services.settings import Settings
-from tests.support.partner_gateway import COUNCIL, EXAMPLES, PartnerGateway, partner_gateway
+from tests.support.partner_gateway import COUNCIL, EXAMPLES, PartnerGateway
 from tests.support.servers import TANDEM, wait_for
-
-
-@pytest.fixture
-def gateway(settings: Settings) -> Iterator[PartnerGateway]:
-    with partner_gateway(settings) as running:
-        yield running
 
 
 def test_dropped_files_are_published_and_filed_away(

@@ -4,12 +4,10 @@ gateway and PostgreSQL."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import orjson
-import pytest
 from prometheus_client import REGISTRY
 
 from services.settings import Settings
@@ -40,12 +38,6 @@ FOODBANK_FILES = (
     "--mapping",
     str(EXAMPLES / "foodbank-stock.mapping.yaml"),
 )
-
-
-@pytest.fixture
-def gateway(settings: Settings) -> Iterator[PartnerGateway]:
-    with partner_gateway(settings) as running:
-        yield running
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:
