@@ -1,4 +1,5 @@
-"""Benchmark workloads: the demo incident, copied under fresh incident ids to any size."""
+"""Large workloads for the benchmarks and the completeness flood: the demo incident, copied under
+fresh incident ids to any size."""
 
 from __future__ import annotations
 
