@@ -135,3 +135,8 @@ def run_tandem(
     return subprocess.run(
         [TANDEM, *args], capture_output=True, text=True, env=merged, timeout=60, cwd=cwd
     )
+
+
+def tandem(database_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`tandem` on `database_url`, its data directory `tmp_path`."""
+    return run_tandem({"DATABASE_URL": database_url, "TANDEM_DATA_DIR": str(tmp_path)}, *args)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -24,7 +23,7 @@ from services.simulate import build
 from services.store.partners import Partner, add_partner
 from tests.support.figures_tables import load
 from tests.support.reference.sitrep import reference_sitrep
-from tests.support.servers import run_tandem, running_gateway
+from tests.support.servers import running_gateway, tandem
 from tests.support.sitrep_events import (
     EMPTY_SITREP,
     INCIDENT,
@@ -544,10 +543,6 @@ def test_markdown_says_none_for_an_empty_section() -> None:
 
 
 # The command line and HTTP give the function's report
-
-
-def tandem(database_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_tandem({"DATABASE_URL": database_url, "TANDEM_DATA_DIR": str(tmp_path)}, *args)
 
 
 def test_the_command_prints_the_functions_report(
