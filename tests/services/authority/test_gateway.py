@@ -285,7 +285,9 @@ def test_the_demo_streamed_through_the_gateway_is_accepted_whole(settings: Setti
     )
     with running_gateway(settings) as url:
         at = settings.model_copy(update={"gateway_url": url})
-        stream(at, scenario, span.total_seconds() / 3, threading.Event())  # about 12 ticks
+        said: list[str] = []
+        stream(at, scenario, span.total_seconds() / 3, threading.Event(), said.append)  # ~12 ticks
+    assert len(said) == 1 and f"streamed: {len(scenario.events):,} events" in said[0]
     with psycopg.connect(settings.database_url) as conn:
         stored = conn.execute("SELECT count(*) FROM events").fetchone()
         letters = conn.execute("SELECT count(*) FROM dead_letters").fetchone()
