@@ -19,8 +19,9 @@ from infra.broker import EmbeddedBroker
 from infra.migrate import migrate
 from infra.postgres import EmbeddedPostgres
 from services.settings import Settings
-from tests.gateway_http import Gateway, gateway_for
-from tests.servers import databases, with_database
+from tests.support.gateway_http import Gateway, gateway_for
+from tests.support.grafana_stub import StubGrafana, stub_grafana
+from tests.support.servers import databases, with_database
 
 TEMPLATE = f"tandem_template_{os.getpid()}"
 
@@ -94,4 +95,11 @@ def settings(database_url: str, broker_bootstrap: str, tmp_path: Path) -> Settin
 def gateway(settings: Settings) -> Iterator[Gateway]:
     """The real gateway over HTTP, with the foodbank (`token`) and the council registered."""
     with gateway_for(settings) as running:
+        yield running
+
+
+@pytest.fixture
+def grafana() -> Iterator[tuple[StubGrafana, str]]:
+    """A stub of Grafana's HTTP API on loopback, for `tandem dashboards push`."""
+    with stub_grafana() as running:
         yield running

@@ -7,7 +7,7 @@ numbers of a report agree with each other while the aggregator keeps writing.
 
 Lists are sorted with `COLLATE "C"` (code point order) so that the order does not depend on the
 database's locale. Ties between events at the same time are broken as in the test oracle
-(tests/reference/sitrep.py): by event id, then source.
+(tests/support/reference/sitrep.py): by event id, then source.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from services.settings import Settings
-from tests import servers
+from tests.support import servers
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results.md"
 

@@ -17,10 +17,10 @@ from aiokafka import AIOKafkaConsumer
 from services.settings import Settings
 from services.streaming.topics import ACCEPTED, ensure_topics
 from tests.bench.conftest import Results
-from tests.bench.workload import incident_copies
-from tests.servers import service_process, wait_for
-from tests.test_figures_writer import FIGURES_TABLES
-from tests.topics import produce
+from tests.support.figures_tables import FIGURES_TABLES
+from tests.support.servers import service_process, wait_for
+from tests.support.topics import produce
+from tests.support.workload import incident_copies
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 

@@ -24,8 +24,8 @@ from services.settings import Settings
 from services.store.partners import Partner, add_partner
 from services.streaming.topics import ensure_topics
 from tests.bench.conftest import Results
-from tests.bench.workload import one_big_incident
-from tests.servers import running_gateway, service_process, wait_for
+from tests.support.servers import running_gateway, service_process, wait_for
+from tests.support.workload import one_big_incident
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 

@@ -15,7 +15,7 @@ import pytest
 from services.settings import Settings
 from services.store.partners import Partner, add_partner
 from tests.bench.conftest import Results, gateway_process
-from tests.events_store import STORE_COLUMNS, sample_event, store_row
+from tests.support.events_store import STORE_COLUMNS, sample_event, store_row
 
 pytestmark = pytest.mark.slow
 

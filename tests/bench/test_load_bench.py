@@ -34,10 +34,10 @@ from tests.bench.publishing_load import (
     open_loop,
     percentile,
 )
-from tests.bench.workload import incident_copies
-from tests.ledgers import held_everywhere
-from tests.servers import wait_for
-from tests.stack_process import short_data_dir, start, stop
+from tests.support.ledgers import held_everywhere
+from tests.support.servers import wait_for
+from tests.support.stack_process import short_data_dir, start, stop
+from tests.support.workload import incident_copies
 
 
 class LoadPlan(BaseSettings):

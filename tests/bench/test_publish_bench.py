@@ -23,8 +23,8 @@ from services.publishing.mapping import load_mapping
 from services.settings import Settings
 from services.store.partners import Partner, add_partner
 from tests.bench.conftest import Results, gateway_process
-from tests.partner_gateway import COUNCIL, EXAMPLES
-from tests.servers import TANDEM
+from tests.support.partner_gateway import COUNCIL, EXAMPLES
+from tests.support.servers import TANDEM
 
 pytestmark = pytest.mark.slow
 

@@ -1,5 +1,5 @@
-"""Recovery time per fault of the fault suite (tests/fault_drill.py), under a steady stream,
-beside a cold start of the same stack measured in the same run."""
+"""Recovery time per fault of the fault suite (tests/support/fault_drill.py), under a steady
+stream, beside a cold start of the same stack measured in the same run."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.bench.conftest import Results
-from tests.fault_drill import RATE, fault_drill
-from tests.fault_injection import FAULTS
+from tests.support.fault_drill import RATE, fault_drill
+from tests.support.fault_injection import FAULTS
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ from services.replay.session import ReplayPlan, create
 from services.settings import Settings
 from services.streaming.topics import ensure_topics
 from tests.bench.conftest import Results
-from tests.bench.workload import incident_copies
+from tests.support.workload import incident_copies
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 

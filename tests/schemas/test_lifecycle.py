@@ -11,7 +11,7 @@ import psycopg
 from schemas import ENVELOPE_MODELS
 from schemas.lifecycle import ASSESSING, CLOSING, LIFECYCLE, STEP
 from services.figures.writer import apply_batch, projections
-from tests.contract_fixtures import VALID_EVENTS
+from tests.support.contract_fixtures import VALID_EVENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 

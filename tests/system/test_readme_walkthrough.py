@@ -25,9 +25,9 @@ import pytest
 
 from infra.broker import free_port
 from infra.postgres import EmbeddedPostgres
-from tests.stack_process import short_data_dir, start, stop, wait_ready
+from tests.support.paths import ROOT
+from tests.support.stack_process import short_data_dir, start, stop, wait_ready
 
-ROOT = Path(__file__).resolve().parents[2]
 README_GATEWAY = "http://127.0.0.1:8080"
 DEMO_SPEED = 3600.0  # as `make run` streams it: the walk-through runs while the demo does
 BLOCK = re.compile(

@@ -19,7 +19,7 @@ from infra.broker import free_port
 from infra.migrate import migrate
 from infra.postgres import EmbeddedPostgres
 from services.cli.main import app
-from tests.test_grafana_push import TOKEN, StubGrafana, grafana  # noqa: F401 (a fixture)
+from tests.support.grafana_stub import TOKEN, StubGrafana
 
 PG_VARIABLES = ("TANDEM_PG_HOST", "TANDEM_PG_USER", "TANDEM_PG_DATABASE", "TANDEM_PG_PASSWORD")
 
@@ -41,7 +41,7 @@ def embedded() -> Iterator[tuple[str, int]]:
 
 def test_a_socket_only_database_is_explained_and_a_tcp_port_is_used(
     embedded: tuple[str, int],
-    grafana: tuple[StubGrafana, str],  # noqa: F811
+    grafana: tuple[StubGrafana, str],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:

@@ -14,9 +14,9 @@ import psycopg
 from services.figures.sitrep import sitrep
 from services.settings import Settings
 from services.store.partners import Partner, add_partner
-from tests.servers import running_gateway
-from tests.test_reference_sitrep import INCIDENT, SCENARIO, raised
-from tests.test_sitrep import load, tandem
+from tests.support.figures_tables import load
+from tests.support.servers import running_gateway, tandem
+from tests.support.sitrep_events import INCIDENT, SCENARIO, raised
 
 LATEST = max(datetime.fromisoformat(e["time"]) for e in SCENARIO).astimezone(UTC)
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import psycopg
 
 from services.store.partners import Partner, add_partner, revoke_tokens, rotate_token
-from tests.test_reference_sitrep import raised
-from tests.test_sitrep import load, tandem
+from tests.support.figures_tables import load
+from tests.support.servers import tandem
+from tests.support.sitrep_events import raised
 
 
 def test_each_partner_with_its_tokens_and_latest_event(database_url: str, tmp_path: Path) -> None:

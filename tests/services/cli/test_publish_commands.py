@@ -15,8 +15,8 @@ from infra.broker import free_port
 from services.gateway.http_server import gateway_server
 from services.settings import Settings
 from services.store.partners import Partner, add_partner
-from tests.servers import TANDEM, run_tandem, wait_for
-from tests.test_reference_sitrep import raised
+from tests.support.servers import TANDEM, run_tandem, wait_for
+from tests.support.sitrep_events import raised
 
 
 def one_event(tmp_path: Path) -> Path:

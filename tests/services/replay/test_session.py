@@ -11,7 +11,7 @@ from services.exercises import runs
 from services.exercises.archive_pages import ArchivePages
 from services.exercises.debrief import gather
 from services.replay.session import ReplayPlan, create, scope
-from tests.exercise_fixtures import INCIDENT, archive, compressed, scenario_order
+from tests.support.exercise_fixtures import INCIDENT, archive, compressed, scenario_order
 
 EVENTS = compressed(60, timedelta(hours=6))
 

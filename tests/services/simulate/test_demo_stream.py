@@ -24,7 +24,7 @@ from services.simulate.demo_stream import (
 )
 from services.simulate.scenario import Scenario
 from services.store.partners import revoke_tokens, rotate_token, tokens_in_use
-from tests.servers import running_gateway, wait_for
+from tests.support.servers import running_gateway, wait_for
 
 FOODBANK = "kingston-foodbank"
 

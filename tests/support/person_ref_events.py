@@ -1,0 +1,31 @@
+"""A request's data carrying a person_ref, and refused bodies with what redaction must leave of
+them."""
+
+from __future__ import annotations
+
+from tests.support.raised_requests import raised_request
+
+REF = "nhs-943-476-5919"
+
+
+def raised_data(person_ref: str | None = REF) -> dict[str, object]:
+    return raised_request(person_ref=person_ref)
+
+
+REFUSED = [
+    # (body, what must be left of it)
+    (
+        b'{"data": {"person_ref": "nhs-1", "need": "food"}}',
+        b'{"data": {"person_ref": "redacted", "need": "food"}}',
+    ),
+    (
+        b'[{"person_ref":"nhs-1"},{"person_ref" : "nhs-2"}]',
+        b'[{"person_ref":"redacted"},{"person_ref" : "redacted"}]',
+    ),
+    (b'{"person_ref": 4855, "x": 1}', b'{"person_ref": "redacted", "x": 1}'),
+    (b'{"Person_Ref": "nhs-1"', b'{"Person_Ref": "redacted"'),
+    (b'{"data": {"person_ref": "nhs-9', b'{"data": {"person_ref": "redacted"'),  # cut short
+    (b'"{\\"person_ref\\": \\"nhs-1\\"}"', b'"{\\"person_ref\\": \\"redacted\\"}"'),
+    (b'\xff\x00{"person_ref": "nhs-1"}\x00', b'\xff\x00{"person_ref": "redacted"}\x00'),
+    (b'{"need": "food"}', b'{"need": "food"}'),
+]
