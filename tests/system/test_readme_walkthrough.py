@@ -25,7 +25,9 @@ import pytest
 
 from infra.broker import free_port
 from infra.postgres import EmbeddedPostgres
+from services.simulate.demo_progress import DEMO_FILE
 from tests.support.paths import ROOT
+from tests.support.servers import wait_for
 from tests.support.stack_process import short_data_dir, start, stop, wait_ready
 
 README_GATEWAY = "http://127.0.0.1:8080"
@@ -111,6 +113,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         process = start(data_dir, port, logs / "up.log", DEMO_SPEED)
         try:
             wait_ready(logs / "up.log")
+            # The demo registers its partners, which the walk-through uses, before it streams
+            # and records its progress; a reader sees that in `tandem status`, as the README says.
+            wait_for(lambda: (data_dir / DEMO_FILE).exists(), 60, "the demo streaming")
             yield Stack(data_dir, f"http://127.0.0.1:{port}")
         finally:
             if process.poll() is None:
