@@ -250,12 +250,14 @@ def test_the_client_says_at_once_that_nothing_listens() -> None:
     assert time.monotonic() - started < 1
 
 
-def test_the_readme_example_runs(gateway: PartnerGateway) -> None:
+def test_the_readme_example_runs(gateway: PartnerGateway, monkeypatch: pytest.MonkeyPatch) -> None:
     readme = (ROOT / "README.md").read_text()
     blocks = [block.split("```")[0] for block in readme.split("```python\n")[1:]]
     (example,) = [block for block in blocks if "envelope(" in block]
     printed: list[tuple[object, ...]] = []
-    scope = {"token": gateway.tokens[COUNCIL], "print": lambda *shown: printed.append(shown)}
+    # The snippet is complete: its token comes from the environment, as the README says.
+    monkeypatch.setenv("TANDEM_TOKEN", gateway.tokens[COUNCIL])
+    scope = {"print": lambda *shown: printed.append(shown)}
     exec(example.replace("http://127.0.0.1:8080", gateway.url), scope)
     assert printed == [(1, 0)]
     (stored,) = gateway.stored()
