@@ -37,7 +37,7 @@ RAISED = [
     (COUNCIL, "c-3", "nhs-444-555-6666"),
     (FOODBANK, "f-1", "nhs-111-222-3333"),
 ]
-RAW = {ref for _, _, ref in RAISED} | {"nhs-1", "nhs-2", "nhs-9", "4855", "inj-7", "inj-{n}"}
+RAW = {ref for _, _, ref in RAISED} | {"nhs-1", "nhs-2", "nhs-9", "9434765919", "inj-7", "inj-{n}"}
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ REFUSED = [
         b'[{"person_ref":"nhs-1"},{"person_ref" : "nhs-2"}]',
         b'[{"person_ref":"redacted"},{"person_ref" : "redacted"}]',
     ),
-    (b'{"person_ref": 4855, "x": 1}', b'{"person_ref": "redacted", "x": 1}'),
+    (b'{"person_ref": 9434765919, "x": 1}', b'{"person_ref": "redacted", "x": 1}'),
     (b'{"Person_Ref": "nhs-1"', b'{"Person_Ref": "redacted"'),
     (b'{"data": {"person_ref": "nhs-9', b'{"data": {"person_ref": "redacted"'),  # cut short
     (b'"{\\"person_ref\\": \\"nhs-1\\"}"', b'"{\\"person_ref\\": \\"redacted\\"}"'),
