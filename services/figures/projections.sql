@@ -158,9 +158,10 @@ FROM fresh WHERE starts_with(type, 'resilience.stock.');
 
 -- name: hub_status
 INSERT INTO hub_status (run, source, id, incident, hub_id, partner, time, name, area, status,
-                        parcels_per_day)
+                        parcels_per_day, latitude, longitude)
 SELECT %(run)s, source, id, incident, data->>'hub_id', partner, time, data->>'name',
-       data->>'area', data->>'status', (data->>'parcels_per_day')::int
+       data->>'area', data->>'status', (data->>'parcels_per_day')::int,
+       (data->>'latitude')::double precision, (data->>'longitude')::double precision
 FROM fresh WHERE type = 'resilience.hub.status.v1';
 
 -- name: partner_capacity
