@@ -162,6 +162,20 @@ def area_lines(rows: Rows) -> list[dict[str, Any]]:
 
 
 def counts_something(line: dict[str, Any]) -> bool:
-    return bool(line["hubs"]) or any(
-        isinstance(value, int) and value for value in line.values()
-    )
+    return bool(line["hubs"]) or any(isinstance(value, int) and value for value in line.values())
+
+
+def over(section: str, columns: str) -> str:
+    body = "\n".join("    " + line for line in section.strip().splitlines())
+    return f"(\n{body}\n) AS {columns}"
+
+
+# Volunteer supply against demand: available volunteers and open requests by area, the busiest
+# first (the volunteers dashboard's table).
+SUPPLY_AND_DEMAND = f"""
+SELECT area, coalesce(supply.available, 0) AS "available volunteers",
+       coalesce(demand.open, 0) AS "open requests"
+FROM {over(AREA_VOLUNTEERS, "supply (area, registered, available)")}
+FULL JOIN {over(AREA_REQUESTS, "demand (area, open, urgent_open, unmet)")} USING (area)
+ORDER BY "open requests" DESC, "available volunteers" DESC, area
+""".strip()

@@ -170,7 +170,8 @@ def hubs(s: Sitrep) -> list[str]:
 
 
 def areas(s: Sitrep) -> list[str]:
-    """The areas with anything to report, the most unmet urgent need first."""
+    """The areas with anything to report, the most unmet urgent need first; a hub's days of
+    cover are its lowest."""
     active = sorted(
         (line for line in s.areas if counts_something(line.model_dump())),
         key=lambda a: (-a.unmet_urgent_over_4h, -a.urgent_open, -a.open, a.name, a.area),
@@ -180,19 +181,21 @@ def areas(s: Sitrep) -> list[str]:
         "Area",
         "Open",
         "Urgent",
-        f"Urgent unmet over {in_hours(URGENT_WAIT)} h",
-        "Volunteers available / registered",
-        f"Deployments, {in_hours(WINDOW)} h",
+        f"Urgent unmet > {in_hours(URGENT_WAIT)} h",
+        "Volunteers",
+        f"Deployed, {in_hours(WINDOW)} h",
         f"Minutes, {in_hours(WINDOW)} h",
-        "Hubs (lowest days of cover)",
+        "Hubs",
     )
     rows = [area_row(line) for line in active]
-    return [
+    lines = [
         "## Areas",
         "",
         *(table(header, rows, (1, 2, 3, 4, 5, 6)) if rows else [NOTHING]),
-        *(["", f"Nothing to report in {number(quiet)} other {plural(quiet, 'area')}."] if quiet else []),
     ]
+    if quiet:
+        lines += ["", f"Nothing to report in {number(quiet)} other {plural(quiet, 'area')}."]
+    return lines
 
 
 def area_row(a: AreaLine) -> tuple[str, ...]:
@@ -203,7 +206,7 @@ def area_row(a: AreaLine) -> tuple[str, ...]:
         number(a.open),
         number(a.urgent_open),
         number(a.unmet_urgent_over_4h),
-        f"{number(a.volunteers_available)} / {number(a.volunteers_registered)}",
+        f"{number(a.volunteers_available)} free of {number(a.volunteers_registered)}",
         number(a.deployments_window),
         number(a.minutes_window),
         f"{hub_list} ({cover(a.lowest_days_of_cover)})" if a.hubs else "—",

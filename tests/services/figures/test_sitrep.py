@@ -546,9 +546,9 @@ Days of cover at the last 7 days' rate of distribution; ⚠ marks under 3 days.
 
 ## Areas
 
-| Area | Open | Urgent | Urgent unmet over 4 h | Volunteers available / registered | Deployments, 24 h | Minutes, 24 h | Hubs (lowest days of cover) |
+| Area | Open | Urgent | Urgent unmet > 4 h | Volunteers | Deployed, 24 h | Minutes, 24 h | Hubs |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |
-| Riverside (riverside) | 3 | 2 | 1 | 8 / 10 | 2 | 240 | hub-a (2.5 ⚠) |
+| Riverside (riverside) | 3 | 2 | 1 | 8 free of 10 | 2 | 240 | hub-a (2.5 ⚠) |
 
 Nothing to report in 1 other area.
 
