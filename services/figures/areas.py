@@ -165,9 +165,10 @@ def counts_something(line: dict[str, Any]) -> bool:
     return bool(line["hubs"]) or any(isinstance(value, int) and value for value in line.values())
 
 
-def over(section: str, columns: str) -> str:
-    body = "\n".join("    " + line for line in section.strip().splitlines())
-    return f"(\n{body}\n) AS {columns}"
+def subquery(sql: str, name: str) -> str:
+    """`(<sql>) AS <name>`, indented, to select from one statement in another."""
+    body = "\n".join("    " + line for line in sql.strip().splitlines())
+    return f"(\n{body}\n) AS {name}"
 
 
 # Volunteer supply against demand: available volunteers and open requests by area, the busiest
@@ -175,7 +176,7 @@ def over(section: str, columns: str) -> str:
 SUPPLY_AND_DEMAND = f"""
 SELECT area, coalesce(supply.available, 0) AS "available volunteers",
        coalesce(demand.open, 0) AS "open requests"
-FROM {over(AREA_VOLUNTEERS, "supply (area, registered, available)")}
-FULL JOIN {over(AREA_REQUESTS, "demand (area, open, urgent_open, unmet)")} USING (area)
+FROM {subquery(AREA_VOLUNTEERS, "supply (area, registered, available)")}
+FULL JOIN {subquery(AREA_REQUESTS, "demand (area, open, urgent_open, unmet)")} USING (area)
 ORDER BY "open requests" DESC, "available volunteers" DESC, area
 """.strip()
