@@ -50,9 +50,9 @@ def load(
     except AreasRefused as refused:
         for problem in refused.problems:
             typer.echo(str(problem))
-        raise fail(
-            f"{len(refused.problems)} problems in {file.name} (listed above); nothing was loaded"
-        ) from None
+        count = len(refused.problems)
+        problems = f"{count} problem{'s' if count > 1 else ''}"
+        raise fail(f"{problems} in {file.name} (listed above); nothing was loaded") from None
     with database() as conn:
         version = load_areas(conn, area_set, by or getpass.getuser())
     aliases = sum(len(area.aliases) for area in area_set.areas)
@@ -75,7 +75,11 @@ def check() -> None:
     if not loaded:
         typer.echo("no areas loaded yet: every area code counts as unknown (`tandem areas load`)")
     if not unknown:
-        typer.echo("every area code resolves: each is a loaded area's code or alias")
+        typer.echo(
+            "every area code resolves: each is a loaded area's code or alias"
+            if loaded
+            else "no event names an area yet"
+        )
         return
     rows = [(code.partner, code.area, f"{code.events:,}") for code in unknown]
     typer.echo(columns(("partner", "unknown area", "events"), rows))

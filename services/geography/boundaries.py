@@ -277,7 +277,10 @@ def _id_problems(what: str, value: str) -> list[str]:
             " '.', '_' or '-', starting with a letter or digit"
         ]
     if value == UNKNOWN:
-        return [f"{what} {UNKNOWN!r} is reserved: the figures count there what names no area"]
+        return [
+            f"{what} {UNKNOWN!r} is reserved for the figures' Unknown area, where events count"
+            " whose area names no loaded area"
+        ]
     return []
 
 

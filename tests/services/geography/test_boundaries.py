@@ -129,8 +129,8 @@ def test_every_problem_is_listed_with_its_feature_and_code() -> None:
         "feature 4 (code grove): alias 'kt2' is also an alias of feature 1",
         "feature 4 (code grove): alias 'bow' is the code of feature 2",
         "feature 4 (code grove): alias 'g' is also an alias of this area",
-        "feature 5 (code unknown): code 'unknown' is reserved: the figures count there what"
-        " names no area",
+        "feature 5 (code unknown): code 'unknown' is reserved for the figures' Unknown area,"
+        " where events count whose area names no loaded area",
         "feature 6 (code a point): code 'a point' is not an id: once lower-cased, 1 to 64"
         " characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit",
         "feature 6 (code a point): geometry is a Point, not a Polygon or MultiPolygon",
