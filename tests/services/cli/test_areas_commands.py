@@ -5,7 +5,6 @@ reported per partner (exit 0 either way: a report)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import psycopg
 
@@ -20,7 +19,7 @@ from tests.support.area_files import (
 )
 from tests.support.figures_tables import load
 from tests.support.servers import tandem
-from tests.support.sitrep_events import event
+from tests.support.sitrep_events import raised
 
 AREA_TABLES = ("area_versions", "areas", "area_aliases")
 
@@ -118,21 +117,6 @@ def test_an_ons_file_loads_naming_its_columns_and_the_history_is_listed(
     ]
 
 
-def raised_in(request_id: str, area: str, partner: str) -> dict[str, Any]:
-    return event(
-        "request.raised",
-        "2024-03-10T09:00:00Z",
-        partner,
-        request_id=request_id,
-        need="food",
-        priority="urgent",
-        area=area,
-        household_size=1,
-        shielding=False,
-        channel="phone",
-    )
-
-
 def test_check_lists_unknown_codes_per_partner_or_says_all_resolve(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -140,11 +124,11 @@ def test_check_lists_unknown_codes_per_partner_or_says_all_resolve(
         load(
             conn,
             [
-                raised_in("r-1", "canbury", "council"),
-                raised_in("r-2", "kt2-north", "age-uk"),
-                raised_in("r-3", "riverside", "council"),
-                raised_in("r-4", "riverside", "council"),
-                raised_in("r-5", "old-town", "age-uk"),
+                raised("r-1", "2024-03-10T09:00:00Z", area="canbury", partner="council"),
+                raised("r-2", "2024-03-10T09:00:00Z", area="kt2-north", partner="age-uk"),
+                raised("r-3", "2024-03-10T09:00:00Z", area="riverside", partner="council"),
+                raised("r-4", "2024-03-10T09:00:00Z", area="riverside", partner="council"),
+                raised("r-5", "2024-03-10T09:00:00Z", area="old-town", partner="age-uk"),
             ],
         )
     before = tandem(database_url, tmp_path, "areas", "check")

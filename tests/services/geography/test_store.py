@@ -20,7 +20,7 @@ from services.geography.store import (
 )
 from tests.support.area_files import WARDS, WARDS_CSV, collection, feature, square
 from tests.support.figures_tables import load
-from tests.support.sitrep_events import event
+from tests.support.sitrep_events import event, hub_status, raised
 
 RENAMED = collection(
     feature(square(-0.32, 51.40), code="canbury", name="Canbury Gardens", aliases=["kt2-north"]),
@@ -100,46 +100,21 @@ def test_loading_unless_any_never_replaces_loaded_areas(database_url: str) -> No
         assert [v.source for v in versions(conn)] == ["wards.geojson"]
 
 
-def raised_in(request_id: str, area: str, **envelope: Any) -> dict[str, Any]:
-    return event(
-        "request.raised",
-        "2024-03-10T09:00:00Z",
-        request_id=request_id,
-        need="food",
-        priority="urgent",
-        area=area,
-        household_size=1,
-        shielding=False,
-        channel="phone",
-        **envelope,
-    )
-
-
-def hub_in(hub_id: str, area: str) -> dict[str, Any]:
-    return event(
-        "hub.status",
-        "2024-03-10T08:00:00Z",
-        "foodbank",
-        hub_id=hub_id,
-        name=hub_id,
-        area=area,
-        status="open",
-        parcels_per_day=40,
-    )
+TIME = "2024-03-10T09:00:00Z"
 
 
 def test_unknown_codes_per_partner_from_the_stored_figures(database_url: str) -> None:
     events = [
         # Resolve: a code, a partner's alias, an ONS code as an event writes it (lower case).
-        raised_in("r-1", "canbury"),
-        raised_in("r-2", "kt2-north"),
-        raised_in("r-3", "e05000409"),
+        raised("r-1", TIME, area="canbury"),
+        raised("r-2", TIME, area="kt2-north"),
+        raised("r-3", TIME, area="e05000409"),
         # Do not resolve: the council's own slugs, one of them twice.
-        raised_in("r-4", "riverside"),
-        raised_in("r-5", "riverside"),
-        raised_in("r-6", "old-town"),
-        hub_in("hub-a", "hub-street"),
-        hub_in("hub-b", "canbury"),
+        raised("r-4", TIME, area="riverside"),
+        raised("r-5", TIME, area="riverside"),
+        raised("r-6", TIME, area="old-town"),
+        hub_status("hub-a", "open", 40, TIME, area="hub-street"),
+        hub_status("hub-b", "open", 40, TIME, area="canbury"),
         event(
             "volunteer.registered",
             "2024-03-10T07:00:00Z",
@@ -162,7 +137,7 @@ def test_unknown_codes_per_partner_from_the_stored_figures(database_url: str) ->
     with psycopg.connect(database_url) as conn:
         load(conn, events)
         # An exercise run is not what partners' systems send: not reported.
-        load(conn, [raised_in("x-1", "exercise-only")], run="exercise-1")
+        load(conn, [raised("x-1", TIME, area="exercise-only")], run="exercise-1")
         load_areas(conn, parse_areas(WARDS, "wards.geojson"), "officer")
         assert unknown_codes(conn) == [
             UnknownCode("council", "old-town", 1),
@@ -187,6 +162,6 @@ def test_unknown_codes_per_partner_from_the_stored_figures(database_url: str) ->
 
 def test_before_any_load_every_code_is_unknown(database_url: str) -> None:
     with psycopg.connect(database_url) as conn:
-        load(conn, [raised_in("r-1", "canbury")])
+        load(conn, [raised("r-1", TIME, area="canbury")])
         assert unknown_codes(conn) == [UnknownCode("council", "canbury", 1)]
         assert current_areas(conn) == []
