@@ -4,8 +4,8 @@ MultiPolygon features, or CSV rows of points. Every problem is found, each with 
 all.
 
 Codes and aliases are lower-cased, as the `area` of an event is an id in lower case: an ONS GSS
-code such as E05000400 becomes the code e05000400, and the code as written is kept as the area's
-`gss` when the file gives none.
+code such as E05000400 becomes the code e05000400, and E05000400 is kept as the area's `gss`
+when the file gives none.
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ REPROJECT = (
 )
 _ID = re.compile(ID_PATTERN)
 _TEXT = re.compile(TEXT_PATTERN)
+_GSS = re.compile(r"[A-Z][0-9]{8}")
+"""An ONS GSS code as the ONS writes it (E05000400: a letter for the nation, the entity, the
+number), kept as the area's `gss` when it is the code."""
 
 
 class Area(BaseModel):
@@ -254,7 +257,7 @@ def _identify(
     else:
         entry.values["name"] = name
     gss = _text(values.get("gss"))
-    if gss is None and written is not None and written != entry.code:
+    if gss is None and written is not None and _GSS.fullmatch(written):
         gss = written
     if gss is not None and not _TEXT.fullmatch(gss):
         entry.problems.append("gss must be 1 to 200 characters on one line")

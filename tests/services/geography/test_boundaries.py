@@ -100,6 +100,20 @@ def test_csv_areas_are_points_with_aliases_split_on_semicolons() -> None:
     )
 
 
+def test_a_code_in_capitals_is_lower_cased_and_only_a_gss_code_is_kept_as_gss() -> None:
+    data = collection(
+        feature(square(-0.32, 51.40), code="Canbury", name="Canbury"),
+        feature(square(-0.30, 51.40), code="W05000123", name="A Welsh ward"),
+        feature(square(-0.28, 51.40), code="E05000409", name="Norbiton", gss="E05013933"),
+    )
+    loaded = parse_areas(data, "areas.geojson")
+    assert [(a.code, a.gss) for a in loaded.areas] == [
+        ("canbury", None),
+        ("w05000123", "W05000123"),
+        ("e05000409", "E05013933"),  # the file's own gss wins
+    ]
+
+
 def test_an_ons_file_loads_as_downloaded_naming_its_code_and_name_properties() -> None:
     problems = refused(ONS_WARDS)
     assert {p.reason for p in problems} == {
