@@ -54,13 +54,20 @@ def load(
         problems = f"{count} problem{'s' if count > 1 else ''}"
         raise fail(f"{problems} in {file.name} (listed above); nothing was loaded") from None
     with database() as conn:
-        version = load_areas(conn, area_set, by or getpass.getuser())
+        version = load_areas(conn, area_set, by or _login_name())
     aliases = sum(len(area.aliases) for area in area_set.areas)
     bounded = sum(area.boundary is not None for area in area_set.areas)
     typer.echo(
         f"loaded {len(area_set.areas)} areas ({bounded} with a boundary, {aliases} aliases)"
         f" from {area_set.source} as version {version}, sha256 {area_set.digest[:12]}"
     )
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container's user may have no name at all
+        return "unknown user"
 
 
 @areas_app.command("check")
