@@ -127,6 +127,7 @@ EMPTY_SITREP = {
     "stock": [],
     "hubs": [],
     "partners": [],
+    "areas": [],
 }
 
 
@@ -246,5 +247,21 @@ SCENARIO_SITREP = {
             "requests_fulfilled": 0,
             "capacity_status": None,
         },
+    ],
+    # No areas are loaded, so every area value (riverside, x) counts under `unknown`.
+    "areas": [
+        {
+            "area": "unknown",
+            "name": "Unknown area",
+            "open": 1,  # s1
+            "urgent_open": 0,  # triaged from urgent to high
+            "unmet_urgent_over_4h": 0,
+            "volunteers_registered": 2,
+            "volunteers_available": 1,
+            "deployments_window": 1,  # d1, 6h ago
+            "minutes_window": 240,
+            "hubs": ["hub-a"],
+            "lowest_days_of_cover": 18.3,
+        }
     ],
 }
