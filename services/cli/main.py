@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from services.cli import (
+    areas_commands,
     dashboards_commands,
     figures_commands,
     publish_commands,
@@ -41,3 +42,4 @@ app.add_typer(replay_commands.lesson_app, name="lesson")
 app.command()(publish_commands.publish)
 app.add_typer(publish_commands.mapping_app, name="mapping")
 app.command()(refusals_commands.refusals)
+app.add_typer(areas_commands.areas_app, name="areas")

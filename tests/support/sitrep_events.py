@@ -49,6 +49,7 @@ def raised(
     time: str,
     need: str = "food",
     priority: str = "routine",
+    area: str = "riverside",
     **envelope: Any,
 ) -> dict[str, Any]:
     return event(
@@ -57,7 +58,7 @@ def raised(
         request_id=request_id,
         need=need,
         priority=priority,
-        area="riverside",
+        area=area,
         household_size=2,
         shielding=False,
         channel="helpline",
@@ -130,14 +131,16 @@ EMPTY_SITREP = {
 }
 
 
-def hub_status(hub_id: str, status: str, parcels: int, time: str, **envelope: Any) -> Any:
+def hub_status(
+    hub_id: str, status: str, parcels: int, time: str, area: str = "riverside", **envelope: Any
+) -> Any:
     return event(
         "hub.status",
         time,
         "foodbank",
         hub_id=hub_id,
         name=hub_id.upper(),
-        area="riverside",
+        area=area,
         status=status,
         parcels_per_day=parcels,
         **envelope,
