@@ -107,12 +107,15 @@ def agree_demo_sharing(conn: psycopg.Connection[Any], partners: set[str]) -> Non
 
 
 DEMO_AREAS_BY = "tandem up (the demo)"
+# What a version's source says wherever it is shown (the board under its map): illustrative.
+DEMO_AREAS_SOURCE = f"{AREAS_FILE.name}: illustrative wards made for the demo, not the ward map"
 
 
 def load_demo_areas(conn: psycopg.Connection[Any]) -> int | None:
     """The demo's illustrative wards as the areas, unless a version is loaded already: the
     areas a deployment loaded are never replaced. The version loaded, or None."""
-    version = load_areas_unless_any(conn, read_areas(AREAS_FILE), DEMO_AREAS_BY)
+    wards = read_areas(AREAS_FILE).model_copy(update={"source": DEMO_AREAS_SOURCE})
+    version = load_areas_unless_any(conn, wards, DEMO_AREAS_BY)
     if version is not None:
         log.info("demo areas loaded", extra={"version": version, "source": AREAS_FILE.name})
     return version

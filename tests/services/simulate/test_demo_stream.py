@@ -105,7 +105,11 @@ def test_the_demo_loads_its_illustrative_wards_unless_areas_are_loaded(
         demo_runner(3600, said.append)(settings, stopped)
     with psycopg.connect(fresh) as conn:
         assert [(v.source, v.loaded_by, v.areas) for v in versions(conn)] == [
-            ("kingston-areas.geojson", "tandem up (the demo)", 16)
+            (
+                "kingston-areas.geojson: illustrative wards made for the demo, not the ward map",
+                "tandem up (the demo)",
+                16,
+            )
         ]
     with psycopg.connect(deployed) as conn:
         assert [v.source for v in versions(conn)] == ["our-wards.geojson"]
