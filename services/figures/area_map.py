@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from services.figures.areas import subquery
-from services.figures.sitrep import HUBS, STOCK, Sitrep, rfc3339_utc
+from services.figures.sitrep import HUBS, STOCK, AreaFigures, rfc3339_utc
 
 BOUNDARIES = """
 SELECT code, gss, latitude, longitude, boundary::text FROM current_areas
@@ -83,7 +83,7 @@ def hub_places(rows: list[tuple[Any, ...]]) -> list[HubPlace]:
     ]
 
 
-def areas_geojson(report: Sitrep, places: dict[str, Boundary]) -> bytes:
+def areas_geojson(report: AreaFigures, places: dict[str, Boundary]) -> bytes:
     """Every area of the report as a feature with its figures; `unknown` has no geometry."""
     features = []
     for line in report.areas:

@@ -42,7 +42,9 @@ SELECT code, name FROM current_areas
 """
 
 # Open requests at T by the GiST index, grouped by the raw value before it is resolved. Unmet:
-# urgent, raised at or before T-4h, and no `accepted` event by T (one probe per such request).
+# urgent, raised at or before T-4h, and no `accepted` event by T: one index probe per such
+# request (a scalar subquery with LIMIT; NOT EXISTS would be planned as a hash of every
+# acceptance in the incident).
 AREA_REQUESTS = f"""
 SELECT {AREA}, sum(open)::bigint, sum(urgent_open)::bigint, sum(unmet)::bigint
 FROM (
@@ -50,11 +52,11 @@ FROM (
            count(*) FILTER (WHERE t.priority = 'urgent') AS urgent_open,
            count(*) FILTER (
                WHERE t.priority = 'urgent' AND t.raised_at <= %(urgent_cutoff)s
-                 AND NOT EXISTS (
-                     SELECT FROM request_events accepted
-                     WHERE accepted.run = t.run AND accepted.incident = t.incident
-                       AND accepted.request_id = t.request_id
-                       AND accepted.step = {STEP[ACCEPTED]} AND accepted.time <= %(at)s)
+                 AND (SELECT true FROM request_events accepted
+                      WHERE accepted.run = t.run AND accepted.incident = t.incident
+                        AND accepted.request_id = t.request_id
+                        AND accepted.step = {STEP[ACCEPTED]} AND accepted.time <= %(at)s
+                      LIMIT 1) IS NULL
            ) AS unmet
     FROM request_timeline t
     WHERE t.run = %(run)s AND t.incident = %(incident)s
@@ -66,18 +68,21 @@ GROUP BY 1
 """
 
 # Registered at T, each volunteer counted once per area it serves (two aliases of one area are
-# one area).
+# one area): distinct (area, volunteer) pairs by hashing, which is far cheaper than a sort for
+# count(DISTINCT) once the volunteers are tens of thousands.
 AREA_VOLUNTEERS = f"""
-SELECT {AREA}, count(DISTINCT serving.volunteer_id),
-       count(DISTINCT serving.volunteer_id) FILTER (WHERE serving.available)
+SELECT area, count(*), count(*) FILTER (WHERE available)
 FROM (
-    SELECT v.volunteer_id, v.available, served.value
-    FROM volunteer_timeline v CROSS JOIN LATERAL unnest(v.areas) AS served (value)
-    WHERE v.run = %(run)s AND v.incident = %(incident)s
-      AND v.registered AND v.during @> (SELECT %(at)s::timestamptz)
-) AS serving
-{RESOLVE.format(value="serving.value")}
-GROUP BY 1
+    SELECT DISTINCT {AREA} AS area, serving.volunteer_id, serving.available
+    FROM (
+        SELECT v.volunteer_id, v.available, served.value
+        FROM volunteer_timeline v CROSS JOIN LATERAL unnest(v.areas) AS served (value)
+        WHERE v.run = %(run)s AND v.incident = %(incident)s
+          AND v.registered AND v.during @> (SELECT %(at)s::timestamptz)
+    ) AS serving
+    {RESOLVE.format(value="serving.value")}
+) AS served
+GROUP BY area
 """
 
 # Deployments whose `deployed` event is in the window, by that event's area; minutes of the

@@ -13,6 +13,7 @@ database's locale. Ties between events at the same time are broken as in the tes
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -344,21 +345,23 @@ SECTIONS = {
 SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 
 
+# What a map needs: the areas' own sections, and the hubs and stock their hubs and cover come from.
+AREA_SECTIONS = (*areas.SECTIONS, "hubs", "stock")
+
+
+class AreaFigures(Figures):
+    """The figures by area alone (the sitrep's `areas`), for maps: a fraction of the sitrep's
+    statements."""
+
+    incident: str
+    at: datetime
+    areas: list[AreaLine]
+
+
 def sitrep(conn: psycopg.Connection[Any], incident: str, at: datetime, run: str = "live") -> Sitrep:
     """The sitrep of `incident` at `at` (timezone-aware) in `run`, from the figures tables."""
     moment = Moment.of(run, incident, at)
-    params = moment.params()
-    idle = conn.info.transaction_status == TransactionStatus.IDLE
-    with conn.transaction():
-        if idle:
-            conn.execute(SNAPSHOT)
-        with conn.pipeline():
-            cursors = {
-                name: conn.cursor(row_factory=tuple_row).execute(query, params)
-                for name, query in SECTIONS.items()
-            }
-            rows = {name: cursor.fetchall() for name, cursor in cursors.items()}
-    return report(moment, rows)
+    return report(moment, read_sections(conn, moment, SECTIONS))
 
 
 async def sitrep_async(
@@ -366,6 +369,40 @@ async def sitrep_async(
 ) -> Sitrep:
     """`sitrep` on an async connection: the same statements, the same report."""
     moment = Moment.of(run, incident, at)
+    return report(moment, await read_sections_async(conn, moment, SECTIONS))
+
+
+async def area_figures_async(
+    conn: psycopg.AsyncConnection[Any], incident: str, at: datetime, run: str = "live"
+) -> AreaFigures:
+    """The sitrep's `areas` at `at`, by the same statements, without the rest of the report."""
+    moment = Moment.of(run, incident, at)
+    rows = await read_sections_async(conn, moment, AREA_SECTIONS)
+    return AreaFigures.model_validate(
+        {"incident": moment.incident, "at": moment.at, "areas": areas.area_lines(rows)}
+    )
+
+
+def read_sections(conn: psycopg.Connection[Any], moment: Moment, names: Iterable[str]) -> Rows:
+    """The rows of each section named, in one round trip and, on an idle connection, in one
+    read-only snapshot."""
+    params = moment.params()
+    idle = conn.info.transaction_status == TransactionStatus.IDLE
+    with conn.transaction():
+        if idle:
+            conn.execute(SNAPSHOT)
+        with conn.pipeline():
+            cursors = {
+                name: conn.cursor(row_factory=tuple_row).execute(SECTIONS[name], params)
+                for name in names
+            }
+            return {name: cursor.fetchall() for name, cursor in cursors.items()}
+
+
+async def read_sections_async(
+    conn: psycopg.AsyncConnection[Any], moment: Moment, names: Iterable[str]
+) -> Rows:
+    """`read_sections` on an async connection."""
     params = moment.params()
     idle = conn.info.transaction_status == TransactionStatus.IDLE
     async with conn.transaction():
@@ -373,11 +410,10 @@ async def sitrep_async(
             await conn.execute(SNAPSHOT)
         async with conn.pipeline():
             cursors = {
-                name: await conn.cursor(row_factory=tuple_row).execute(query, params)
-                for name, query in SECTIONS.items()
+                name: await conn.cursor(row_factory=tuple_row).execute(SECTIONS[name], params)
+                for name in names
             }
-            rows = {name: await cursor.fetchall() for name, cursor in cursors.items()}
-    return report(moment, rows)
+            return {name: await cursor.fetchall() for name, cursor in cursors.items()}
 
 
 def report(moment: Moment, rows: Rows) -> Sitrep:

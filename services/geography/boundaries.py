@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+from shapely import set_precision, to_geojson
 from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from shapely.validation import explain_validity
@@ -40,6 +41,9 @@ UNKNOWN = "unknown"
 """The figures' own area ("Unknown area") for `area` values that name no loaded area."""
 
 POLYGONS = ("Polygon", "MultiPolygon")
+# A boundary is kept to 6 decimal places of a degree, about 10 cm (RFC 7946, 11.2): finer
+# digits only make every map and GeoJSON answer larger. Snapping to that grid keeps it valid.
+GRID = 1e-6
 CSV_PLACE = ("latitude", "longitude")
 ALIAS_SEPARATOR = ";"
 
@@ -312,10 +316,11 @@ def _bound(entry: _Entry, geometry: object) -> None:
         entry.problems.append(f"geometry is not valid: {explain_validity(boundary)}")
         return
     centre = boundary.centroid
+    kept = json.loads(to_geojson(set_precision(boundary, GRID)))
     entry.values |= {
         "latitude": centre.y,
         "longitude": centre.x,
-        "boundary": {"type": kind, "coordinates": geometry["coordinates"]},
+        "boundary": {"type": kept["type"], "coordinates": kept["coordinates"]},
     }
 
 

@@ -3,10 +3,11 @@ the same figures by area as GeoJSON, `GET /v1/incidents/{incident}/areas.geojson
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
+import psycopg
 from fastapi import APIRouter, Query, Request, Response
 from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
@@ -15,7 +16,7 @@ from schemas.envelope import EventTime
 from services.exercises.runs import Conn, standing_run_time
 from services.figures.area_map import BOUNDARIES, areas_geojson, boundaries
 from services.figures.incidents import UnknownIncident, check_incident
-from services.figures.sitrep import Sitrep, sitrep_async
+from services.figures.sitrep import AreaFigures, Sitrep, area_figures_async, sitrep_async
 from services.gateway.auth import CallingPartner
 from services.gateway.path_ids import IncidentId, RunQuery
 from services.gateway.refusals import Refused
@@ -48,7 +49,7 @@ async def incident_sitrep(
     at: AtQuery = None,
     run: RunQuery = "live",
 ) -> Sitrep:
-    return await report_at(request, incident, at, run)
+    return await report_at(request, incident, at, run, sitrep_async)
 
 
 @router.get(
@@ -73,7 +74,7 @@ async def incident_areas_geojson(
     at: AtQuery = None,
     run: RunQuery = "live",
 ) -> Response:
-    report = await report_at(request, incident, at, run)
+    report = await report_at(request, incident, at, run, area_figures_async)
     pool: AsyncConnectionPool = request.app.state.pool
     async with pool.connection() as conn:
         cursor = await conn.cursor(row_factory=tuple_row).execute(BOUNDARIES)
@@ -81,8 +82,19 @@ async def incident_areas_geojson(
     return Response(areas_geojson(report, places), media_type="application/geo+json")
 
 
-async def report_at(request: Request, incident: str, at: datetime | None, run: str) -> Sitrep:
-    """The sitrep at `at`, or where T stands by default; 404 for an incident with no event."""
+Report = TypeVar("Report", Sitrep, AreaFigures)
+AsyncConn = psycopg.AsyncConnection[Any]
+
+
+async def report_at(
+    request: Request,
+    incident: str,
+    at: datetime | None,
+    run: str,
+    read: Callable[[AsyncConn, str, datetime, str], Awaitable[Report]],
+) -> Report:
+    """`read`'s figures at `at`, or where T stands by default; 404 for an incident with no
+    event."""
     if at is None:
         live = run == "live"
         at = datetime.now(UTC) if live else await in_store(request, standing(run))
@@ -97,7 +109,7 @@ async def report_at(request: Request, incident: str, at: datetime | None, run: s
                 await check_incident(conn, incident)
         except UnknownIncident as exc:
             raise Refused(404, str(exc)) from None
-        return await sitrep_async(conn, incident, at, run)
+        return await read(conn, incident, at, run)
 
 
 def standing(run: str) -> Callable[[Conn], datetime]:
