@@ -61,14 +61,14 @@ class Projection:
     height: int
 
     @classmethod
-    def fitting(cls, points: Sequence[tuple[float, float]]) -> Projection:
-        """Fits every (longitude, latitude) in the map's width, keeping the shapes' proportions."""
+    def fitting(cls, points: Sequence[tuple[float, float]], width: int) -> Projection:
+        """Fits every (longitude, latitude) in `width`, keeping the shapes' proportions."""
         lons = [lon for lon, _ in points]
         lats = [lat for _, lat in points]
         squeeze = math.cos(math.radians((min(lats) + max(lats)) / 2))
         span_x = (max(lons) - min(lons)) * squeeze or 0.01
         span_y = max(lats) - min(lats) or 0.01
-        scale = min((WIDTH - 2 * PAD) / span_x, (MAX_HEIGHT - 2 * PAD) / span_y)
+        scale = min((width - 2 * PAD) / span_x, (width * MAX_HEIGHT / WIDTH - 2 * PAD) / span_y)
         height = round(span_y * scale + 2 * PAD)
         return cls(min(lons), max(lats), scale, squeeze, height)
 
@@ -167,6 +167,7 @@ def area_map(
     places: dict[str, Boundary],
     hubs: Sequence[HubPlace],
     label: str,
+    width: int = WIDTH,
 ) -> str:
     """The SVG map of the `areas` that have a place (others are left to the caller's table) and
     of the hubs that have one; `label` names the image for those who cannot see it."""
@@ -175,12 +176,12 @@ def area_map(
     points = list(_points(drawn, places, located))
     if not points:
         return ""
-    projection = Projection.fitting(points)
+    projection = Projection.fitting(points, width)
     shapes = "".join(_area_shape(area, places[area.code], projection) for area in drawn)
     markers = "".join(_hub_marker(hub, projection) for hub in located)
     return (
         f"<svg xmlns='http://www.w3.org/2000/svg' class='area-map' role='img'"
-        f" aria-label='{escape(label)}' viewBox='0 0 {WIDTH} {projection.height}'"
-        f" width='{WIDTH}' height='{projection.height}'>"
+        f" aria-label='{escape(label)}' viewBox='0 0 {width} {projection.height}'"
+        f" width='{width}' height='{projection.height}'>"
         f"<g>{shapes}</g><g>{markers}</g></svg>"
     )
