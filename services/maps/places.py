@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 import psycopg
 
 from services.figures.area_map import BOUNDARIES, HUB_PLACES, Boundary, HubPlace
 from services.figures.area_map import boundaries as boundaries_of
 from services.figures.area_map import hub_places as hub_places_of
+from services.figures.areas import AREA_NAMES
 from services.figures.sitrep import Moment
 
 Conn = psycopg.Connection[Any]
@@ -26,6 +28,7 @@ class LoadedAreas:
     source: str
     loaded_at: datetime
     places: dict[str, Boundary]
+    names: dict[str, str]
 
 
 def loaded_areas(conn: Conn) -> LoadedAreas | None:
@@ -36,7 +39,39 @@ def loaded_areas(conn: Conn) -> LoadedAreas | None:
     if latest is None:
         return None
     places = boundaries_of(conn.execute(BOUNDARIES).fetchall())
-    return LoadedAreas(latest[0], latest[1], latest[2], places)
+    names = {code: name for code, name in conn.execute(AREA_NAMES).fetchall()}
+    return LoadedAreas(latest[0], latest[1], latest[2], places, names)
+
+
+def reference_geojson(loaded: LoadedAreas | None) -> bytes:
+    """The loaded areas as a GeoJSON FeatureCollection (RFC 7946, WGS84) without any figure:
+    each area's boundary, or its centre for an area loaded as a point, with its code, name and
+    GSS code. What a map draws its areas from: Grafana's Geomap base layer reads it."""
+    if loaded is None:
+        return orjson.dumps({"type": "FeatureCollection", "features": []})
+    features = [
+        {
+            "type": "Feature",
+            "id": code,
+            "geometry": place.feature_geometry(),
+            "properties": {
+                "code": code,
+                "name": loaded.names.get(code, code),
+                "gss": place.gss,
+                "latitude": place.latitude,
+                "longitude": place.longitude,
+            },
+        }
+        for code, place in sorted(loaded.places.items())
+    ]
+    return orjson.dumps(
+        {
+            "type": "FeatureCollection",
+            "version": loaded.version,
+            "source": loaded.source,
+            "features": features,
+        }
+    )
 
 
 def hubs_at(conn: Conn, incident: str, at: datetime, run: str = "live") -> list[HubPlace]:

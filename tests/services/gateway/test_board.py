@@ -249,7 +249,13 @@ def small_areas() -> AreasAtEnd:
         ],
         hubs_run=[hub],
         hubs_original=[hub],
-        loaded=LoadedAreas(1, "illustrative boundaries", datetime(2020, 3, 1, tzinfo=UTC), places),
+        loaded=LoadedAreas(
+            1,
+            "illustrative boundaries",
+            datetime(2020, 3, 1, tzinfo=UTC),
+            places,
+            {"north": "North", "south": "South"},
+        ),
     )
 
 
