@@ -13,7 +13,7 @@ import pytest
 from dashboards.area_map import AREAS_PATH, AREAS_SQL, BASE_LAYER, HUBS_SQL, with_gateway
 from dashboards.catalogue import dashboards_json
 from dashboards.macros import expand
-from tests.support.area_events import BOUNDARIES, CENTRES, PLACES
+from tests.support.area_events import CENTRES, PLACES
 from tests.support.figures_tables import load
 from tests.support.map_events import (
     AREA_CLASS,
@@ -22,8 +22,8 @@ from tests.support.map_events import (
     ON_THE_MAP,
     UNMET,
     URGENT_OPEN,
+    load_map_incident,
 )
-from tests.support.places import load_places
 from tests.support.sitrep_events import INCIDENT, T
 
 MAPS = [(m["uid"], p) for m in dashboards_json() for p in m["panels"] if p["type"] == "geomap"]
@@ -38,8 +38,7 @@ def rows(conn: psycopg.Connection[Any], sql: str, run: str = "live") -> list[dic
 @pytest.fixture
 def conn(database_url: str) -> Any:
     with psycopg.connect(database_url) as conn:
-        load_places(conn, PLACES, CENTRES, BOUNDARIES)
-        load(conn, MAP_EVENTS)
+        load_map_incident(conn)
         load(conn, MAP_EVENTS[:3], run="exercise-1")  # r1, r2 and r2's acceptance
         yield conn
 

@@ -7,7 +7,13 @@ compare with what they draw."""
 
 from __future__ import annotations
 
-from tests.support.area_events import EVENTS, hub, raised, stock
+from typing import Any
+
+import psycopg
+
+from tests.support.area_events import BOUNDARIES, CENTRES, EVENTS, PLACES, hub, raised, stock
+from tests.support.figures_tables import load
+from tests.support.places import load_places
 
 MAP_EVENTS = [
     *EVENTS,
@@ -40,3 +46,13 @@ HUB_CLASS = {
     "hub-x": "3 days of cover or more",
 }
 ON_THE_MAP = {"hub-c", "hub-e", "hub-n", "hub-s", "hub-u"}
+
+
+def load_map_incident(
+    conn: psycopg.Connection[Any], *, places: bool = True, outlines: bool = True
+) -> None:
+    """The areas (with their square boundaries, or as points only) and the incident's live
+    figures; with `places` false, no area at all."""
+    if places:
+        load_places(conn, PLACES, CENTRES, BOUNDARIES if outlines else None)
+    load(conn, MAP_EVENTS)

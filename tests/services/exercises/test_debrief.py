@@ -15,12 +15,11 @@ from services.exercises.debrief import gather
 from services.exercises.debrief_html import render
 from services.maps.classes import COUNT_CLASSES
 from services.replay.session import ReplayPlan, create
-from tests.support.area_events import BOUNDARIES, CENTRES, PLACES, raised
+from tests.support.area_events import raised
 from tests.support.browser import axe_violations, chromium_page
 from tests.support.exercise_fixtures import archive
 from tests.support.figures_tables import load
-from tests.support.map_events import MAP_EVENTS, UNMET
-from tests.support.places import load_places
+from tests.support.map_events import MAP_EVENTS, UNMET, load_map_incident
 from tests.support.sitrep_events import INCIDENT, T, ago, event
 
 pytestmark = pytest.mark.timeout(120)
@@ -37,10 +36,9 @@ RUN_UNMET = {**UNMET, "north": 0, "south": 2}
 def test_unmet_urgent_requests_by_area_at_the_end_beside_the_original(
     database_url: str, tmp_path: Path
 ) -> None:
+    archive(database_url, MAP_EVENTS, live=False)  # what the run replays
     with psycopg.connect(database_url) as conn:
-        load_places(conn, PLACES, CENTRES, BOUNDARIES)
-    archive(database_url, MAP_EVENTS)
-    with psycopg.connect(database_url) as conn:
+        load_map_incident(conn)  # the areas, and the original's live figures
         create(conn, ReplayPlan(incident=INCIDENT, run="drill", speed=None))
         load(conn, MAP_EVENTS + MOVES, run="drill")
         runs.finish(conn, "drill", T)  # stopped at T: the debrief's end

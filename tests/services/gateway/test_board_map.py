@@ -17,18 +17,16 @@ import pytest
 from services.figures.sitrep import rfc3339_utc
 from services.maps.classes import COUNT_CLASSES, COVER_CLASSES
 from services.settings import Settings
-from tests.support.area_events import BOUNDARIES, CENTRES, PLACES
+from tests.support.area_events import PLACES
 from tests.support.browser import axe_violations, chromium_page
-from tests.support.figures_tables import load
 from tests.support.map_events import (
     AREA_CLASS,
     HUB_CLASS,
-    MAP_EVENTS,
     ON_THE_MAP,
     UNMET,
     URGENT_OPEN,
+    load_map_incident,
 )
-from tests.support.places import load_places
 from tests.support.servers import running_gateway
 from tests.support.sitrep_events import T
 
@@ -38,11 +36,9 @@ COLOUR = {shade.label: shade.colour for shade in (*COUNT_CLASSES, *COVER_CLASSES
 AT = f"/?at={rfc3339_utc(T)}"
 
 
-def gateway_over(database_url: str, tmp_path: Path, **places: Any) -> Iterator[str]:
+def gateway_over(database_url: str, tmp_path: Path, **places: bool) -> Iterator[str]:
     with psycopg.connect(database_url) as conn:
-        if places:
-            load_places(conn, PLACES, **places)
-        load(conn, MAP_EVENTS)
+        load_map_incident(conn, **places)
     settings = Settings(TANDEM_DATA_DIR=tmp_path / "data", DATABASE_URL=database_url)
     with running_gateway(settings) as url:
         yield url
@@ -50,7 +46,7 @@ def gateway_over(database_url: str, tmp_path: Path, **places: Any) -> Iterator[s
 
 @pytest.fixture
 def board(database_url: str, tmp_path: Path) -> Iterator[str]:
-    yield from gateway_over(database_url, tmp_path, centres=CENTRES, boundaries=BOUNDARIES)
+    yield from gateway_over(database_url, tmp_path)
 
 
 def shapes(page: Any, kind: str) -> dict[str, dict[str, Any]]:
@@ -143,7 +139,7 @@ def test_the_map_has_a_legend_and_says_where_its_boundaries_come_from(board: str
 
 
 def test_an_area_loaded_as_a_point_is_a_circle(database_url: str, tmp_path: Path) -> None:
-    for url in gateway_over(database_url, tmp_path, centres=CENTRES):
+    for url in gateway_over(database_url, tmp_path, outlines=False):
         with chromium_page() as (page, errors):
             page.goto(url + AT)
             areas = shapes(page, "area")
@@ -159,7 +155,7 @@ def test_an_area_loaded_as_a_point_is_a_circle(database_url: str, tmp_path: Path
 def test_with_no_area_loaded_there_is_no_map_and_the_board_says_how_to_load_one(
     database_url: str, tmp_path: Path
 ) -> None:
-    for url in gateway_over(database_url, tmp_path):
+    for url in gateway_over(database_url, tmp_path, places=False):
         page = httpx.get(url + AT).text
         assert "svg class='area-map'" not in page and "class='area-map'" not in page
         assert "No areas are loaded, so there is no map" in page
