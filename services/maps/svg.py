@@ -58,19 +58,21 @@ class Projection:
     north: float
     scale: float  # pixels per degree of latitude
     squeeze: float  # cos(middle latitude): a degree of longitude is that much shorter
+    width: int
     height: int
 
     @classmethod
     def fitting(cls, points: Sequence[tuple[float, float]], width: int) -> Projection:
-        """Fits every (longitude, latitude) in `width`, keeping the shapes' proportions."""
+        """Fits every (longitude, latitude) in `width` (and a height in proportion to it),
+        keeping the shapes' proportions; the map is then only as wide as what it draws."""
         lons = [lon for lon, _ in points]
         lats = [lat for _, lat in points]
         squeeze = math.cos(math.radians((min(lats) + max(lats)) / 2))
         span_x = (max(lons) - min(lons)) * squeeze or 0.01
         span_y = max(lats) - min(lats) or 0.01
         scale = min((width - 2 * PAD) / span_x, (width * MAX_HEIGHT / WIDTH - 2 * PAD) / span_y)
-        height = round(span_y * scale + 2 * PAD)
-        return cls(min(lons), max(lats), scale, squeeze, height)
+        drawn = (round(span_x * scale + 2 * PAD), round(span_y * scale + 2 * PAD))
+        return cls(min(lons), max(lats), scale, squeeze, *drawn)
 
     def xy(self, lon: float, lat: float) -> tuple[float, float]:
         return (
@@ -181,7 +183,7 @@ def area_map(
     markers = "".join(_hub_marker(hub, projection) for hub in located)
     return (
         f"<svg xmlns='http://www.w3.org/2000/svg' class='area-map' role='img'"
-        f" aria-label='{escape(label)}' viewBox='0 0 {width} {projection.height}'"
-        f" width='{width}' height='{projection.height}'>"
+        f" aria-label='{escape(label)}' viewBox='0 0 {projection.width} {projection.height}'"
+        f" width='{projection.width}' height='{projection.height}'>"
         f"<g>{shapes}</g><g>{markers}</g></svg>"
     )
