@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
+from dashboards.area_map import map_panel
 from dashboards.panels import (
     HUB_COLOURS,
     bar_gauge_panel,
@@ -158,6 +159,7 @@ def dashboard() -> Dashboard:
                     colours=HUB_COLOURS,
                 ),
             ],
+            [map_panel("Where: the hubs by days of cover, and open urgent requests by area")],
             [
                 time_series_panel(
                     "Food parcels distributed per day",

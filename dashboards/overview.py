@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
+from dashboards.area_map import map_panel
 from dashboards.panels import bar_gauge_panel, headline_panel, tandem_dashboard, time_series_panel
 from dashboards.sitrep_sql import HEADLINE, OPEN_REQUESTS, over_section, scope
 
@@ -55,6 +56,7 @@ def dashboard() -> Dashboard:
         [
             [headline_panel(HEADLINE[key]) for key in TOP_ROW],
             [headline_panel(HEADLINE[key]) for key in SECOND_ROW],
+            [map_panel("Where: open urgent requests by area, and the hubs")],
             [
                 time_series_panel(
                     "Requests raised and fulfilled per hour",

@@ -5,12 +5,15 @@
 Uses DATABASE_URL when set (the demo incident must be loaded there); otherwise starts an
 embedded PostgreSQL, loads `kingston-2020` through the aggregator's writer, and stops it after.
 Each panel's SQL goes through the same macro expansion as in the tests, for the incident's whole
-time range, and is drawn where its grid position puts it.
+time range, and is drawn where its grid position puts it. A map's base layer is the body the
+gateway serves at `/v1/areas.geojson`; the demo database gets an illustrative grid of areas
+(`illustrative_areas`) until the demo ships boundaries of its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
@@ -25,14 +28,17 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.dates
 import matplotlib.pyplot as plt
+import orjson
 import psycopg
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Polygon, Rectangle
 
 from dashboards import exercise
+from dashboards.area_map import URGENT
 from dashboards.catalogue import dashboards_json
 from dashboards.macros import expand
+from services.maps.places import loaded_areas, reference_geojson
 
 SCENARIO = "kingston-2020"
 BACKGROUND, PANEL, TEXT, MUTED, GRID = "#111217", "#181b1f", "#ccccdc", "#8e8e9a", "#2c3235"
@@ -55,7 +61,7 @@ mdates: Any = matplotlib.dates
 
 EXERCISE_RUN = "drill-1"
 EXERCISE_SPAN = timedelta(days=21)
-EXERCISE_INJECTS = Path(__file__).parents[1] / "examples" / "exercise" / "kingston-injects.yaml"
+EXERCISE_INJECTS = Path(__file__).parents[2] / "examples" / "exercise" / "kingston-injects.yaml"
 
 
 def colour(name: str) -> str:
@@ -290,6 +296,64 @@ def draw_state_timeline(
     )
 
 
+Frames = dict[str, tuple[list[str], Rows]]
+
+
+def draw_geomap(axes: Axes, panel: dict[str, Any], frames: Frames, base: dict[str, Any]) -> None:
+    """The base layer's polygons, then each markers layer from its query's rows: areas sized by
+    their open urgent requests with the number on them, hubs as diamonds; colours by class."""
+    style(axes, panel["title"])
+    colours = mapped_colours(panel)
+    base_style = panel["options"]["basemap"]["config"]["style"]
+    latitudes = []
+    for feature in base["features"]:
+        geometry = feature["geometry"]
+        polygons = {"Polygon": [geometry["coordinates"]], "MultiPolygon": geometry["coordinates"]}
+        for polygon in polygons.get(geometry["type"], []):
+            axes.add_patch(
+                Polygon(
+                    polygon[0],
+                    closed=True,
+                    facecolor=base_style["color"]["fixed"],
+                    alpha=base_style["opacity"],
+                    edgecolor=TEXT,
+                    linewidth=base_style["lineWidth"],
+                )
+            )
+            latitudes += [lat for _, lat in polygon[0]]
+    for layer in panel["options"]["layers"]:
+        columns, rows = frames[layer["filterData"]["options"]]
+        named = [dict(zip(columns, row, strict=True)) for row in rows]
+        latitudes += [float(row["latitude"]) for row in named]
+        config = layer["config"]["style"]
+        for row in named:
+            x, y = float(row["longitude"]), float(row["latitude"])
+            fill = colours.get(row["map class"], MUTED)
+            if URGENT in row:
+                size = config["size"]
+                largest = max((r[URGENT] for r in named), default=0) or 1
+                diameter = size["min"] + (size["max"] - size["min"]) * row[URGENT] / largest
+                axes.scatter(x, y, s=diameter**2, color=fill, alpha=config["opacity"], zorder=3)
+                axes.text(
+                    x,
+                    y,
+                    str(row[URGENT]),
+                    color="black",
+                    fontsize=6,
+                    ha="center",
+                    va="center",
+                    zorder=4,
+                )
+            else:
+                axes.scatter(x, y, s=60, marker="D", color=fill, edgecolors="white", zorder=5)
+    axes.autoscale_view()
+    if latitudes:  # equirectangular, as the board draws it
+        middle = sum(latitudes) / len(latitudes)
+        axes.set_aspect(1 / math.cos(math.radians(middle)), adjustable="datalim")
+    axes.set_xticks([])
+    axes.set_yticks([])
+
+
 def render(
     conn: psycopg.Connection[Any],
     model: dict[str, Any],
@@ -329,14 +393,21 @@ def render(
                 height - 2 * pad_y - inner * pad_y * 5,
             )
         )
-        (target,) = panel["targets"]
-        cursor = conn.execute(
-            expand(target["rawSql"], start, end, {"run": run, "incident": incident})
-        )
-        columns = [c.name for c in cursor.description or []]
-        rows = cursor.fetchall()
+        frames: Frames = {}
+        for target in panel["targets"]:
+            cursor = conn.execute(
+                expand(target["rawSql"], start, end, {"run": run, "incident": incident})
+            )
+            frames[target["refId"]] = (
+                [c.name for c in cursor.description or []],
+                cursor.fetchall(),
+            )
+        columns, rows = frames[panel["targets"][0]["refId"]]
         kind = panel["type"]
-        if kind == "stat":
+        if kind == "geomap":
+            base = orjson.loads(reference_geojson(loaded_areas(conn)))
+            draw_geomap(axes, panel, frames, base)
+        elif kind == "stat":
             draw_stat(axes, panel, rows)
         elif kind == "timeseries":
             draw_time_series(axes, panel, columns, rows)
@@ -371,6 +442,7 @@ def demo_database() -> Iterator[str]:
                     apply_batch(conn, "live", events[first : first + 5000])
                     conn.commit()
                 exercise_run(conn, events)
+                illustrative_areas(conn, events)
             yield url
         finally:
             server.stop()
@@ -405,6 +477,38 @@ def exercise_run(conn: psycopg.Connection[Any], events: list[dict[str, Any]]) ->
         (replayed[-1]["time"], len(replayed), run.run),
     )
     runs.finish(conn, run.run, run.scenario_to)
+    conn.commit()
+
+
+def illustrative_areas(conn: psycopg.Connection[Any], events: list[dict[str, Any]]) -> None:
+    """The demo's areas as a grid of square cells over Kingston, loaded as `tandem areas load`
+    leaves them, labelled illustrative: they are not the wards' shapes."""
+    from psycopg.types.json import Jsonb
+
+    codes = sorted({str(e["data"]["area"]) for e in events if "area" in e["data"]})
+    (version,) = conn.execute(
+        "INSERT INTO area_versions (loaded_by, source, digest, areas) VALUES ('previews',"
+        " 'illustrative grid for the dashboard previews, not ward boundaries', '', %s)"
+        " RETURNING version",
+        (len(codes),),
+    ).fetchone() or (None,)
+    half = 0.01
+    for n, code in enumerate(codes):
+        lat, lon = 51.35 + n // 4 * 2 * half, -0.33 + n % 4 * 3 * half
+        west, east, south, north = lon - 1.5 * half, lon + 1.5 * half, lat - half, lat + half
+        ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+        conn.execute(
+            "INSERT INTO areas (version, code, name, latitude, longitude, boundary)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            (
+                version,
+                code,
+                code.replace("-", " ").title(),
+                lat,
+                lon,
+                Jsonb({"type": "Polygon", "coordinates": [ring]}),
+            ),
+        )
     conn.commit()
 
 

@@ -67,6 +67,7 @@ def dashboards_push(
     from grafana_client.client import GrafanaException
     from psycopg.conninfo import conninfo_to_dict
 
+    from dashboards.area_map import with_gateway
     from dashboards.catalogue import dashboards_json
     from dashboards.provisioning import datasource
     from dashboards.push import push
@@ -101,7 +102,9 @@ def dashboards_push(
         sslmode=pg_sslmode,
     )
     try:
-        changes = push(GrafanaApi.from_url(url, credential=token), wanted, dashboards_json())
+        # The maps' base layer is fetched by the browser from this stack's gateway.
+        models = with_gateway(dashboards_json(), settings.gateway_url)
+        changes = push(GrafanaApi.from_url(url, credential=token), wanted, models)
     except niquests.ConnectionError:
         raise fail(
             f"could not reach Grafana at {url}: is it running, and is that its URL?"

@@ -2,7 +2,8 @@
 
 Every number comes from the figures tables through the sitrep (or, for referral answers, the
 partnership dashboard's own query), for the run at run time S + shift and for the original
-incident ('live') at scenario time S — the same scenario moments side by side.
+incident ('live') at scenario time S — the same scenario moments side by side. The areas at the
+end are the sitreps' own `areas` at the last of those moments, with the hubs' places there.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import psycopg
 
 from services.exercises import runs
 from services.exercises.clock import Segment
+from services.figures.area_map import HubPlace
+from services.figures.areas import AreaLine
 from services.figures.referrals import ReferralAnswers, referral_answers
 from services.figures.sitrep import Sitrep, sitrep
+from services.maps.places import LoadedAreas, hubs_at, loaded_areas
 
 LIVE = "live"
 SAMPLES = 24
@@ -85,6 +89,17 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class AreasAtEnd:
+    """The figures by area of both sides at the end, and what a map of them needs."""
+
+    run: list[AreaLine]
+    original: list[AreaLine]
+    hubs_run: list[HubPlace]
+    hubs_original: list[HubPlace]
+    loaded: LoadedAreas | None
+
+
+@dataclass(frozen=True)
 class Debrief:
     run: runs.Run
     clock: list[Segment]
@@ -93,6 +108,7 @@ class Debrief:
     participant_events: int
     injects: list[InjectOutcome]
     comparisons: list[Comparison]
+    areas: AreasAtEnd
     referrals_run: list[ReferralAnswers]
     referrals_original: list[ReferralAnswers]
     lessons: list[tuple[datetime, str]]
@@ -113,14 +129,25 @@ def gather(conn: psycopg.Connection[Any], run_id: str) -> Debrief:
     # Where the run's clock stands (its end, once finished): the span the header, the samples
     # and the clock table all share.
     reached = min(status.clock, run.scenario_to)
-    comparisons = [
-        Comparison(
+    reports = [
+        (
             at,
-            Figures.of(sitrep(conn, run.incident, run.run_time(at), run_id)),
-            Figures.of(sitrep(conn, run.incident, at, LIVE)),
+            sitrep(conn, run.incident, run.run_time(at), run_id),
+            sitrep(conn, run.incident, at, LIVE),
         )
         for at in sample_times(run.scenario_from, reached)
     ]
+    comparisons = [
+        Comparison(at, Figures.of(mine), Figures.of(theirs)) for at, mine, theirs in reports
+    ]
+    end, mine, theirs = reports[-1]
+    areas = AreasAtEnd(
+        run=mine.areas,
+        original=theirs.areas,
+        hubs_run=hubs_at(conn, run.incident, run.run_time(end), run_id),
+        hubs_original=hubs_at(conn, run.incident, end, LIVE),
+        loaded=loaded_areas(conn),
+    )
     row = conn.execute(
         "SELECT count(*) FROM exercise_event_times WHERE run = %s AND origin = 'participant'",
         (run_id,),
@@ -136,6 +163,7 @@ def gather(conn: psycopg.Connection[Any], run_id: str) -> Debrief:
         participant_events=int(row[0]) if row else 0,
         injects=inject_outcomes(conn, run_id),
         comparisons=comparisons,
+        areas=areas,
         referrals_run=referral_answers(
             conn, run_id, run.incident, run.run_time(run.scenario_from), run.run_time(reached)
         ),

@@ -7,8 +7,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from html import escape
 
-from services.exercises.debrief import Comparison, Debrief, Figures
+from schemas.thresholds import URGENT_WAIT, in_hours
+from services.exercises.debrief import AreasAtEnd, Comparison, Debrief, Figures
+from services.figures.areas import AreaLine
 from services.figures.referrals import ReferralAnswers
+from services.maps.svg import MapArea, area_map, legend
 
 WIDTH, HEIGHT, PAD = 640, 220, 44
 RUN_COLOUR, ORIGINAL_COLOUR = "#7b2cbf", "#6c757d"
@@ -21,7 +24,12 @@ th{background:#f6f6f6}.num{text-align:right}.muted{color:#666}
 .legend span{display:inline-block;margin-right:1.5em}
 .swatch{display:inline-block;width:1em;height:.3em;vertical-align:middle;margin-right:.3em}
 figure{margin:1em 0}figcaption{font-weight:600}
+.maps{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}.maps figure{margin:0}
+.map-legend ul{list-style:none;margin:0 0 .5em;padding:0}.map-legend li svg{vertical-align:middle}
+svg.area-map{border:1px solid #ddd;background:#fafafa}
 """
+MAP_WIDTH = 420
+URGENT_HOURS = in_hours(URGENT_WAIT)
 
 
 def render(report: Debrief) -> str:
@@ -39,6 +47,7 @@ def render(report: Debrief) -> str:
         _injects(report),
         _charts(report.comparisons),
         _at_end(report.comparisons),
+        _areas_at_end(report.areas, report.reached),
         _referrals(report.referrals_run, report.referrals_original),
         _lessons(report.lessons),
         "</body></html>",
@@ -262,6 +271,66 @@ def _at_end(comparisons: Sequence[Comparison]) -> str:
         + _table(["figure", "this run", "the original"], rows, "")
         + "<h3>Stock-outs (level 0), first seen</h3>"
         + _table(["hub / item", "this run", "the original"], stock_outs, "No stock-outs.")
+    )
+
+
+def _unmet(lines: Sequence[AreaLine]) -> dict[str, tuple[str, int]]:
+    return {line.area: (line.name, line.unmet_urgent_over_4h) for line in lines}
+
+
+def _areas_at_end(areas: AreasAtEnd, end: datetime) -> str:
+    """Unmet urgent requests by area at the end, run beside original: a table, and a pair of
+    maps (the board's drawing) when areas are loaded."""
+    mine, theirs = _unmet(areas.run), _unmet(areas.original)
+    rows = []
+    for code in sorted(mine.keys() | theirs.keys()):
+        name = (mine.get(code) or theirs[code])[0]
+        run, original = mine.get(code, (name, 0))[1], theirs.get(code, (name, 0))[1]
+        rows.append(
+            [escape(f"{name} ({code})"), _number(run), _number(original), f"{run - original:+,}"]
+        )
+    title = (
+        f"<h2>Unmet urgent requests by area at the end ({_time(end)} scenario time)</h2>"
+        f"<p class='muted'>Urgent requests raised over {URGENT_HOURS} hours before and not"
+        " accepted, by the area each names.</p>"
+    )
+    table = _table(["area", "this run", "the original", "difference"], rows, "No areas.")
+    if areas.loaded is None:
+        return (
+            title
+            + table
+            + "<p class='muted'>No areas are loaded, so there is no map: load them with"
+            " <code>tandem areas load FILE</code>.</p>"
+        )
+    maps = "".join(
+        f"<figure><figcaption>{side}</figcaption>"
+        + area_map(
+            [
+                MapArea(
+                    line.area,
+                    line.name,
+                    line.unmet_urgent_over_4h,
+                    f"{line.unmet_urgent_over_4h:,} unmet urgent requests ({side.lower()})",
+                )
+                for line in lines
+            ],
+            areas.loaded.places,
+            hubs,
+            f"{side}: map of the areas shaded by unmet urgent requests at the end, and the"
+            " hubs by their lowest days of cover; every area's figure is in the table.",
+            MAP_WIDTH,
+        )
+        + "</figure>"
+        for side, lines, hubs in (
+            ("This run", areas.run, areas.hubs_run),
+            ("The original", areas.original, areas.hubs_original),
+        )
+    )
+    return (
+        title
+        + f"<div class='maps'>{maps}{legend(f'unmet urgent requests over {URGENT_HOURS} h')}</div>"
+        + f"<p class='muted'>Area boundaries: {escape(areas.loaded.source)}"
+        f" (version {areas.loaded.version}).</p>" + table
     )
 
 

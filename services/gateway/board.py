@@ -5,6 +5,8 @@ Every figure is the sitrep's own (services/figures/sitrep.py), never worked out 
 board, `GET /v1/incidents/{id}/sitrep`, `tandem sitrep` and the dashboards agree.
 
 T when none is asked for is `default_at`'s (services/figures/incidents.py), per incident.
+The map needs the loaded areas and the hubs' places at T (services/maps/places.py); with no
+area loaded there is no map.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from typing import Any
 import psycopg
 
 from services.exercises.runs import RunStatus, statuses
+from services.figures.area_map import HubPlace
 from services.figures.incidents import Basis, Incident, UnknownIncident, default_at, incidents
 from services.figures.partners import PartnerLine, partner_lines
 from services.figures.sitrep import Sitrep, sitrep
+from services.maps.places import LoadedAreas, hubs_at, loaded_areas
 
 Conn = psycopg.Connection[Any]
 
@@ -29,6 +33,8 @@ class IncidentBoard:
     basis: Basis
     """Why T is what it is: asked for (`?at=`), now (live), or the latest event (past)."""
     report: Sitrep
+    hubs: list[HubPlace]
+    """Where each hub is at T, with its lowest days of cover: the map's markers."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,8 @@ class Board:
     incidents: list[IncidentBoard]
     runs: list[RunStatus]
     partners: list[PartnerLine]
+    areas: LoadedAreas | None
+    """None while no area is loaded: the board then has no map, and says how to load one."""
 
 
 def gather(conn: Conn, at: datetime | None = None, only: str | None = None) -> Board:
@@ -55,8 +63,10 @@ def gather(conn: Conn, at: datetime | None = None, only: str | None = None) -> B
         t, basis = default_at(incident, now)
         if at is not None:
             t, basis = at, "asked"
-        boards.append(IncidentBoard(incident, basis, sitrep(conn, incident.incident, t)))
+        report = sitrep(conn, incident.incident, t)
+        boards.append(IncidentBoard(incident, basis, report, hubs_at(conn, incident.incident, t)))
     partners = partner_lines(conn, [i.incident for i in known])
     runs = [run for run in statuses(conn) if only is None or run.incident == only]
+    areas = loaded_areas(conn)
     conn.commit()
-    return Board(now, at, boards, runs, partners)
+    return Board(now, at, boards, runs, partners, areas)

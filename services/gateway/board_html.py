@@ -12,12 +12,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from html import escape
 
-from schemas.thresholds import AGEING, STOCK_WINDOW, WINDOW, in_days, in_hours
+from schemas.thresholds import AGEING, STOCK_WINDOW, URGENT_WAIT, WINDOW, in_days, in_hours
 from services.exercises.runs import RunStatus
 from services.figures.incidents import WHY, when_text
 from services.figures.partners import PartnerLine
 from services.figures.sitrep import Sitrep, rfc3339_utc
 from services.gateway.board import Board, IncidentBoard
+from services.maps.classes import count_class, cover_class
+from services.maps.places import LoadedAreas
+from services.maps.svg import MapArea, area_map, legend
 
 REFRESH_SECONDS = 30
 NONE = "—"
@@ -45,6 +48,10 @@ button{font-size:1rem;padding:.3rem .8rem;border:2px solid #fff;background:#0b2e
 border-radius:4px;cursor:pointer}
 button[aria-pressed=true]{background:#fff;color:#0b2e59}
 .note{color:#333}code{font-size:.95em}
+.map{display:flex;flex-wrap:wrap;gap:1rem 2rem;align-items:flex-start;margin:.5rem 0}
+.map svg.area-map{max-width:100%;height:auto;border:1px solid #555;background:#fafafa}
+.map-legend ul{list-style:none;margin:0 0 .5rem;padding:0}.map-legend p{margin:.2rem 0}
+.map-legend li svg{vertical-align:middle}
 """
 
 # Reloads the page (keeping ?at= and ?incident=) unless paused; the button says which, and the
@@ -156,7 +163,90 @@ def as_of(shown: IncidentBoard) -> str:
     return f"<p class='as-of'>As of {when(shown.report.at)}, {WHY[shown.basis]}.</p>"
 
 
-def incident_section(shown: IncidentBoard) -> str:
+URGENT_HOURS = in_hours(URGENT_WAIT)
+LOAD_AREAS = (
+    "No areas are loaded, so there is no map: load the deployment's areas with"
+    " <code>tandem areas load FILE</code> (GeoJSON boundaries, or a CSV of codes, names and"
+    " centres)."
+)
+
+
+def map_section(shown: IncidentBoard, areas: LoadedAreas | None) -> str:
+    """The incident's map at T: areas shaded by open urgent requests, hubs coloured by their
+    lowest days of cover, a legend, where the boundaries come from, and every figure drawn in
+    a table too (the areas the map cannot place, such as `unknown`, only there)."""
+    title = "<h3>Map: open urgent requests by area, and the hubs</h3>"
+    if areas is None:
+        return title + f"<p class='note'>{LOAD_AREAS}</p>"
+    lines = shown.report.areas
+    drawn = [
+        MapArea(
+            line.area,
+            line.name,
+            line.urgent_open,
+            f"{line.urgent_open:,} open urgent requests, {line.unmet_urgent_over_4h:,} unmet"
+            f" over {URGENT_HOURS} hours, {line.open:,} open requests in all",
+        )
+        for line in lines
+    ]
+    svg = area_map(
+        drawn,
+        areas.places,
+        shown.hubs,
+        f"Map of {len(areas.places)} areas shaded by open urgent requests, and"
+        f" {len(shown.hubs)} hubs coloured by their lowest days of cover; every figure is in"
+        " the tables below it.",
+    )
+    area_rows = [
+        [
+            header_cell(f"{line.name} ({line.area})"),
+            cell(f"areas.{line.area}.urgent_open", line.urgent_open),
+            f"<td>{escape(count_class(line.urgent_open).label)}</td>",
+            cell(f"areas.{line.area}.unmet_urgent_over_4h", line.unmet_urgent_over_4h),
+            cell(f"areas.{line.area}.open", line.open),
+        ]
+        for line in lines
+    ]
+    hub_rows = [
+        [
+            header_cell(f"{hub.name} ({hub.hub_id})"),
+            f"<td>{escape(hub.area)}</td>",
+            cell(f"map.hubs.{hub.hub_id}.lowest_days_of_cover", hub.lowest_days_of_cover),
+            f"<td>{escape(cover_class(hub.lowest_days_of_cover).label)}</td>",
+            "<td>" + ("on the map" if hub.latitude is not None else "no place known") + "</td>",
+        ]
+        for hub in shown.hubs
+    ]
+    loaded = (
+        f"<p class='note' data-areas-source>Area boundaries: {escape(areas.source)}"
+        f" (version {areas.version}, loaded {when(areas.loaded_at)}).</p>"
+    )
+    return (
+        title
+        + f"<div class='map'>{svg}{legend('open urgent requests')}</div>"
+        + loaded
+        + "<div class='tables'>"
+        + table(
+            "Open urgent requests by area",
+            [
+                "area",
+                "open urgent",
+                "class on the map",
+                f"unmet urgent over {URGENT_HOURS} h",
+                "open in all",
+            ],
+            area_rows,
+        )
+        + table(
+            "Hubs on the map",
+            ["hub", "area", "lowest days of cover", "colour on the map", "where"],
+            hub_rows,
+        )
+        + "</div>"
+    )
+
+
+def incident_section(shown: IncidentBoard, areas: LoadedAreas | None) -> str:
     report = shown.report
     name = escape(report.incident)
     requests = report.requests
@@ -203,6 +293,7 @@ def incident_section(shown: IncidentBoard) -> str:
         + as_of(shown)
         + f"<p class='note'>Events from {when(first)} to {when(latest)}.</p>"
         + tiles(report)
+        + map_section(shown, areas)
         + "<div class='tables'>"
         + counts("Open requests by need", "need", "requests.open_by_need", requests.open_by_need)
         + counts(
@@ -314,7 +405,7 @@ def page(title: str, body: str, *, refresh: bool) -> str:
 
 def render(board: Board) -> str:
     shown = f"Shown {when(board.now)}."
-    incidents = "".join(incident_section(i) for i in board.incidents) or (
+    incidents = "".join(incident_section(i, board.areas) for i in board.incidents) or (
         "<p class='as-of'>No incident has events yet: publish some (or run the demo).</p>"
     )
     body = (

@@ -133,10 +133,10 @@ def test_every_panel_has_the_run_and_incident_variables_and_a_sensible_refresh()
         assert variables["run"]["current"]["value"] == "live"
         assert model["refresh"] in ("10s", "30s", "1m")
         for panel in model["panels"]:
-            (target,) = panel["targets"]
-            sql = target["rawSql"]
-            assert "${incident:sqlstring}" in sql, panel["title"]
-            assert "${run:sqlstring}" in sql or "run = 'live'" in sql, panel["title"]
+            for target in panel["targets"]:
+                sql = target["rawSql"]
+                assert "${incident:sqlstring}" in sql, panel["title"]
+                assert "${run:sqlstring}" in sql or "run = 'live'" in sql, panel["title"]
 
 
 def test_panels_suit_their_figures() -> None:
@@ -145,6 +145,8 @@ def test_panels_suit_their_figures() -> None:
     assert kinds["tandem-overview", "Requests raised and fulfilled per hour"] == "timeseries"
     assert kinds["tandem-food-hubs", "Days of cover per hub and item"] == "bargauge"
     assert kinds["tandem-requests", "Referral flows between partners"] == "table"
+    maps = [(m["uid"], p) for m in MODELS for p in m["panels"] if p["type"] == "geomap"]
+    assert [uid for uid, _ in maps] == ["tandem-overview", "tandem-food-hubs"]
     cover = next(
         p for m in MODELS for p in m["panels"] if p["title"] == "Days of cover per hub and item"
     )
@@ -154,12 +156,12 @@ def test_panels_suit_their_figures() -> None:
 
 def test_time_series_panels_group_by_time_and_others_read_tables() -> None:
     for _, panel in PANELS:
-        (target,) = panel["targets"]
-        if panel["type"] in ("timeseries", "state-timeline"):
-            assert target["format"] == "time_series"
-            assert "$__timeGroupAlias(" in target["rawSql"] or "$__time(" in target["rawSql"]
-        else:
-            assert target["format"] == "table"
+        for target in panel["targets"]:
+            if panel["type"] in ("timeseries", "state-timeline"):
+                assert target["format"] == "time_series"
+                assert "$__timeGroupAlias(" in target["rawSql"] or "$__time(" in target["rawSql"]
+            else:
+                assert target["format"] == "table"
 
 
 def test_every_dashboard_has_the_incident_and_inject_annotations() -> None:

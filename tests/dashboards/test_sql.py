@@ -35,6 +35,8 @@ from services.sharing.agreements import Terms
 from services.sharing.store import add_agreement
 from services.simulate import build
 from services.store.partners import Partner, add_partner
+from tests.support.places import load_places
+from tests.support.reference.sitrep import Places
 from tests.support.servers import with_database
 from tests.support.sitrep_events import event, raised
 
@@ -70,11 +72,19 @@ def conn(server_url: str, template_db: str) -> Iterator[Connection]:
                     connection.commit()
             agree_between_demo_partners(connection)
             start_exercise(connection)
+            place_demo_areas(connection)
             yield connection
             connection.rollback()
     finally:
         with psycopg.connect(server_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def place_demo_areas(conn: Connection) -> None:
+    """The demo's areas loaded as points, a grid of centres, for the maps' queries to place."""
+    codes = sorted({str(e["data"]["area"]) for e in DEMO.events if "area" in e["data"]})
+    centres = {code: (51.35 + n // 4 * 0.02, -0.33 + n % 4 * 0.03) for n, code in enumerate(codes)}
+    load_places(conn, Places({code: code.title() for code in codes}, {}), centres)
 
 
 def start_exercise(conn: Connection) -> None:
@@ -136,13 +146,22 @@ def is_number(value: Any) -> bool:
 def test_every_panel_runs_and_returns_what_its_panel_reads(
     conn: Connection, uid: str, panel: dict[str, Any], run: str
 ) -> None:
-    (target,) = panel["targets"]
+    for target in panel["targets"]:
+        runs_and_returns_what_its_panel_reads(conn, panel, target, run)
+
+
+def runs_and_returns_what_its_panel_reads(
+    conn: Connection, panel: dict[str, Any], target: dict[str, Any], run: str
+) -> None:
     found = 0
     for end in ENDS:
         columns, rows = query(conn, target["rawSql"], end, run)
         found += len(rows)
         assert len(set(columns)) == len(columns), f"duplicate columns {columns}"
-        if panel["type"] == "stat":
+        if panel["type"] == "geomap":  # markers at coordinates, coloured by a class
+            assert {"latitude", "longitude", "map class"} <= set(columns)
+            assert all(isinstance(row[columns.index("map class")], str) for row in rows)
+        elif panel["type"] == "stat":
             assert columns == ["value"] and len(rows) == 1
             assert rows[0][0] is None or is_number(rows[0][0])
         elif panel["type"] in ("timeseries", "state-timeline"):

@@ -1,6 +1,6 @@
-"""The README's screenshot of the situation board, on the demo incident:
+"""The README's screenshots of the situation board and of its map, on the demo incident:
 
-    .venv/bin/python -m tests.support.board_screenshot docs/board.png
+    .venv/bin/python -m tests.support.board_screenshot docs/board.png docs/board-map.png
 
 An embedded PostgreSQL with the demo incident and the example drill (as the dashboards'
 previews have them) and its partners, the gateway on loopback, and the board opened in headless
@@ -24,7 +24,7 @@ from tests.support.browser import axe_violations, chromium_page
 from tests.support.servers import running_gateway
 
 
-def main(out: Path) -> None:
+def main(out: Path, map_out: Path) -> None:
     scenario = build(SCENARIO)
     with demo_database() as url, tempfile.TemporaryDirectory() as data:
         with psycopg.connect(url) as conn:
@@ -37,9 +37,11 @@ def main(out: Path) -> None:
             page.goto(base)
             assert axe_violations(page) == [] and errors == []
             page.screenshot(path=str(out), full_page=True)
+            page.locator(".map").first.screenshot(path=str(map_out))
     # A palette of 256 colours loses nothing a flat page has, at a fraction of the size.
-    Image.open(out).convert("RGB").quantize(256).save(out, optimize=True)
+    for path in (out, map_out):
+        Image.open(path).convert("RGB").quantize(256).save(path, optimize=True)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]))

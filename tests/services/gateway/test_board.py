@@ -15,12 +15,15 @@ import psycopg
 import pytest
 
 from services.exercises.clock import Segment
-from services.exercises.debrief import Comparison, Debrief, Figures, InjectOutcome
+from services.exercises.debrief import AreasAtEnd, Comparison, Debrief, Figures, InjectOutcome
 from services.exercises.debrief_html import render
 from services.exercises.runs import Run, create_run
+from services.figures.area_map import Boundary, HubPlace
+from services.figures.areas import AreaLine
 from services.figures.incidents import Incident, default_at
 from services.figures.referrals import ReferralAnswers
 from services.figures.sitrep import rfc3339_utc, sitrep
+from services.maps.places import LoadedAreas
 from services.settings import Settings
 from services.store.partners import Partner, add_partner
 from tests.support.browser import axe_violations, chromium_page
@@ -213,6 +216,49 @@ def figures(open_requests: int, cover: float | None, utilisation: float | None) 
     return Figures(open_requests, 1, cover, [("hub-a", "food_parcel")], utilisation)
 
 
+def unmet_in(area: str, name: str, unmet: int) -> AreaLine:
+    return AreaLine(
+        area=area,
+        name=name,
+        open=unmet,
+        urgent_open=unmet,
+        unmet_urgent_over_4h=unmet,
+        volunteers_registered=0,
+        volunteers_available=0,
+        deployments_window=0,
+        minutes_window=0,
+        hubs=[],
+        lowest_days_of_cover=None,
+    )
+
+
+def small_areas() -> AreasAtEnd:
+    """Two areas, one drawn as a square and one as a point, a hub, and `unknown`."""
+    square = '{"type": "Polygon", "coordinates": [[[0, 51], [0.1, 51], [0.1, 51.1], [0, 51]]]}'
+    places = {
+        "north": Boundary("north", None, 51.05, 0.05, square),
+        "south": Boundary("south", None, 50.95, 0.05, None),
+    }
+    hub = HubPlace("hub-a", "Hub A", "open", "north", 51.05, 0.05, 1.5)
+    return AreasAtEnd(
+        run=[unmet_in("north", "North", 2), unmet_in("south", "South", 0)],
+        original=[
+            unmet_in("north", "North", 4),
+            unmet_in("south", "South", 1),
+            unmet_in("unknown", "Unknown area", 1),
+        ],
+        hubs_run=[hub],
+        hubs_original=[hub],
+        loaded=LoadedAreas(
+            1,
+            "illustrative boundaries",
+            datetime(2020, 3, 1, tzinfo=UTC),
+            places,
+            {"north": "North", "south": "South"},
+        ),
+    )
+
+
 def small_debrief() -> Debrief:
     start = datetime(2020, 3, 16, tzinfo=UTC)
     times = [start + timedelta(hours=6 * n) for n in range(5)]
@@ -240,6 +286,7 @@ def small_debrief() -> Debrief:
             Comparison(at, figures(10 + n, 4.5 - n, 20.0 + n), figures(12 + n, None, 25.0))
             for n, at in enumerate(times)
         ],
+        areas=small_areas(),
         referrals_run=[ReferralAnswers("kingston-foodbank", 4, 75.0, 1.5)],
         referrals_original=[ReferralAnswers("kingston-foodbank", 5, 60.0, None)],
         lessons=[(times[-1], "Food referrals took too long")],
@@ -261,6 +308,16 @@ def test_the_debrief_passes_wcag_22_aa_and_says_its_charts_in_words(tmp_path: Pa
         cover = page.locator("#chart-cover table tbody tr")
         assert cover.count() == 5
         assert cover.nth(4).locator("td").all_text_contents()[1:] == ["0.5", "—"]
+        # Unmet urgent requests by area at the end: the table, and one map per side.
+        areas = page.locator("table:has(th:text('difference')) tbody tr")
+        assert [row.locator("td").all_text_contents() for row in areas.all()] == [
+            ["North (north)", "2", "4", "-2"],
+            ["South (south)", "0", "1", "-1"],
+            ["Unknown area (unknown)", "0", "1", "-1"],
+        ]
+        assert page.locator("svg.area-map").count() == 2
+        assert page.locator("svg.area-map .area").count() == 4
+        assert "illustrative boundaries" in page.content()
         assert errors == []
 
 
