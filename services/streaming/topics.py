@@ -9,6 +9,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from services.settings import Settings
+from services.streaming.security import client_options
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +26,7 @@ def exercise_topic(run: str) -> str:
 
 def ensure_topics(settings: Settings, names: tuple[str, ...] = CORE_TOPICS) -> list[str]:
     """Create whichever of `names` (unprefixed) the broker lacks; return those created."""
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.require_kafka_bootstrap(), client_id="tandem-topics"
-    )
+    admin = KafkaAdminClient(**client_options(settings), client_id="tandem-topics")
     try:
         existing = set(admin.list_topics())
         wanted = [settings.topic(name) for name in names]
