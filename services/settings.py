@@ -17,12 +17,20 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 DATA_DIR_NAME = ".tandem"
 STACK_FILE = "stack.json"
 KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+SECRETS_DIR = "TANDEM_SECRETS_DIR"
+"""A folder with one file per secret setting, named as its variable (`KAFKA_SASL_PASSWORD`):
+a Kubernetes Secret mounted as a volume. The environment wins over it."""
 LOCK_FILE = "up.lock"
 """Held by the running `tandem up` for its whole life (`infra/stack_lock.py`)."""
 
@@ -112,6 +120,9 @@ class Settings(BaseSettings):
     grafana_token: str | None = Field(default=None, validation_alias="GRAFANA_TOKEN")
     topic_prefix: str = Field(default="", validation_alias="TANDEM_TOPIC_PREFIX")
     topic_partitions: int = Field(default=4, ge=1, validation_alias="TANDEM_TOPIC_PARTITIONS")
+    topic_replication: int = Field(default=1, ge=1, validation_alias="TANDEM_TOPIC_REPLICATION")
+    """Replicas of each topic Tandem creates: 1 for the embedded broker; a managed Kafka wants
+    its own minimum (3 on most)."""
     max_body_bytes: int = Field(
         default=8 * 1024 * 1024, ge=1024, validation_alias="TANDEM_MAX_BODY_BYTES"
     )
@@ -160,7 +171,9 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         given = {**env_settings(), **init_settings()}
         data_dir = Path(given.get("TANDEM_DATA_DIR") or given.get("data_dir") or find_data_dir())
-        return (init_settings, env_settings, StackFileSource(settings_cls, data_dir))
+        secrets = os.environ.get(SECRETS_DIR)
+        files = (SecretsSettingsSource(settings_cls, secrets_dir=secrets),) if secrets else ()
+        return (init_settings, env_settings, *files, StackFileSource(settings_cls, data_dir))
 
     def child_env(self) -> dict[str, str]:
         """The environment that gives a child process these settings."""
@@ -169,6 +182,7 @@ class Settings(BaseSettings):
             "TANDEM_GATEWAY_URL": self.gateway_url,
             "TANDEM_TOPIC_PREFIX": self.topic_prefix,
             "TANDEM_TOPIC_PARTITIONS": str(self.topic_partitions),
+            "TANDEM_TOPIC_REPLICATION": str(self.topic_replication),
             "TANDEM_LOG_LEVEL": self.log_level,
         }
         if self.database_url:
