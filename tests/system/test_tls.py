@@ -22,8 +22,8 @@ from services.settings import Settings
 from services.streaming.security import client_options
 from services.streaming.topics import INBOUND, ensure_topics
 from tests.support.events_store import sample_event
-from tests.support.partnership import COUNCIL, FOODBANK, council_and_foodbank
-from tests.support.raised_requests import raised_request
+from tests.support.partnership import FOODBANK, council_and_foodbank
+from tests.support.raised_requests import council_raised
 from tests.support.servers import TANDEM, running_gateway, service_process, wait_for
 from tests.support.tls_terminator import tls_broker
 from tests.support.topics import read_topic
@@ -33,20 +33,6 @@ pytestmark = pytest.mark.timeout(180)
 RAISED = 12
 PRODUCED = 5
 RUN = "tls-drill"
-
-
-def raised(n: int) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": f"raised-{n}",
-        "source": f"/orgs/{COUNCIL}/helpline",
-        "type": "resilience.request.raised.v1",
-        "time": f"2020-04-01T09:{n:02d}:00Z",
-        "subject": f"r{n}",
-        "partner": COUNCIL,
-        "incident": "covid-2020",
-        "data": raised_request(f"r{n}", f"p-{n:010d}"),
-    }
 
 
 def count(database_url: str, sql: str) -> int:
@@ -81,7 +67,7 @@ def test_every_service_runs_its_whole_path_over_tls(settings: Settings, tmp_path
                 for n in range(RAISED):
                     published = http.post(
                         "/v1/events",
-                        json=raised(n),
+                        json=council_raised(n),
                         headers={"Authorization": f"Bearer {council}"},
                     )
                     assert published.status_code == 202, published.text
