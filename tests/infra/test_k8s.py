@@ -92,6 +92,7 @@ def test_the_gateway_is_served_probed_and_scaled(manifests: list[Manifest]) -> N
     autoscaler = by_kind(manifests, "HorizontalPodAutoscaler")["tandem-gateway"]
     assert autoscaler["spec"]["scaleTargetRef"]["name"] == "tandem-gateway"
     assert autoscaler["spec"]["minReplicas"] >= 2
+    assert "replicas" not in gateway["spec"]  # the autoscaler's to set, not each apply's
     assert list(by_kind(manifests, "Service")) == ["tandem-gateway"]  # nothing else is served
 
 
