@@ -16,6 +16,7 @@ import pytest
 import yaml
 from pydantic import AliasChoices
 
+from infra.stack import services as stack_services
 from services.settings import SECRETS_DIR, Settings
 from tests.support.footprint import SERVICES, footprint_figure
 from tests.support.kustomize import Manifest, render, split_selector
@@ -102,6 +103,7 @@ def test_workers_share_partitions_and_single_active_services_keep_a_standby(
     deployments = by_kind(manifests, "Deployment")
     budgets = by_kind(manifests, "PodDisruptionBudget")
     settings = by_kind(manifests, "ConfigMap")["tandem-settings"]["data"]
+    assert set(SERVICES) == {spec.name for spec in stack_services(8080)}
     for name in SERVICES:
         deployment = deployments[f"tandem-{name}"]
         assert container(deployment)["command"][:3] == ["python", "-m", f"services.{name}"]
