@@ -19,6 +19,7 @@ from schemas.thresholds import (
     AGEING,
     LOW_COVER_DAYS,
     STOCK_WINDOW,
+    URGENT_WAIT,
     WINDOW,
     in_days,
     in_hours,
@@ -53,6 +54,7 @@ def params_at(at: str, run: str = RUN, incident: str = INCIDENT) -> dict[str, st
         "at": at,
         "window_start": before_at(WINDOW, at),
         "ageing_cutoff": before_at(AGEING, at),
+        "urgent_cutoff": before_at(URGENT_WAIT, at),
         "stock_window_start": before_at(STOCK_WINDOW, at),
         "hour": f"date_trunc('hour', {at}, 'UTC')",
     }
@@ -91,7 +93,7 @@ def over_section(
 OPEN_REQUESTS = ("need", "priority", "open", "open_over_72h")
 VOLUNTEERS = ("registered", "available", "never_deployed")
 STOCK = ("hub_id", "item", "level", "distributed_7d", "days_of_cover")
-HUBS = ("hub_id", "status", "parcels_per_day")
+HUBS = ("hub_id", "status", "parcels_per_day", "area", "name", "latitude", "longitude")
 PARTNER_ACTIVITY = ("partner", "metric", "value")
 CAPACITY = ("partner", "status")
 

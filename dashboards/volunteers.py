@@ -13,7 +13,7 @@ from dashboards.panels import (
     time_series_panel,
 )
 from dashboards.sitrep_sql import HEADLINE, grafana_sql, scope
-from services.figures.area_tables import SUPPLY_AND_DEMAND
+from services.figures.areas import SUPPLY_AND_DEMAND
 
 UID = "tandem-volunteers"
 

@@ -25,6 +25,28 @@ Quantity = Annotated[
     int, Field(ge=0, le=INTEGER_MAX, description=f"an integer from 0 to {INTEGER_MAX:,}")
 ]
 
+LATITUDE_LIMIT = 90
+LONGITUDE_LIMIT = 180
+"""WGS84 decimal degrees: latitude within ±90, longitude within ±180 (a hub's place, an area's
+centre and boundary). A number beyond is not degrees at all: metres of a projected grid."""
+
+Latitude = Annotated[
+    float,
+    Field(
+        ge=-LATITUDE_LIMIT,
+        le=LATITUDE_LIMIT,
+        description="WGS84 latitude in decimal degrees, from -90 to 90",
+    ),
+]
+Longitude = Annotated[
+    float,
+    Field(
+        ge=-LONGITUDE_LIMIT,
+        le=LONGITUDE_LIMIT,
+        description="WGS84 longitude in decimal degrees, from -180 to 180",
+    ),
+]
+
 # No control characters (NUL, line breaks, tabs …): one line of text, and NUL cannot be kept in
 # PostgreSQL text or jsonb, where every consumer of the event writes it.
 _PRINTED = r"[^\x00-\x1f\x7f-\x9f]"

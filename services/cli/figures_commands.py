@@ -136,7 +136,7 @@ def _read_sitrep(
             else:
                 said = as_of(when, "asked")
             report = situation_report(conn, incident, when, run)
-            tables = area_tables(conn, report, run) if areas else []
+            tables = area_tables(conn, report) if areas else []
     except (RunError, UnknownIncident) as exc:
         raise fail(str(exc)) from None
     except (RuntimeError, psycopg.Error) as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from services.cli import (
+    areas_commands,
     dashboards_commands,
     figures_commands,
     publish_commands,
@@ -44,3 +45,4 @@ app.add_typer(publish_commands.mapping_app, name="mapping")
 app.command()(refusals_commands.refusals)
 app.command()(setup_commands.migrate)
 app.add_typer(setup_commands.topics_app, name="topics")
+app.add_typer(areas_commands.areas_app, name="areas")

@@ -20,17 +20,14 @@ from typing import Any
 import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_serializer
+from pydantic import Field, TypeAdapter, ValidationError, field_serializer
 
 from schemas.envelope import EventTime
 from schemas.lifecycle import ACCEPTED, DECLINED, FULFILLED, REFERRED, STEP, steps
-from schemas.thresholds import AGEING, STOCK_WINDOW, WINDOW, in_days
-
-
-class Figures(BaseModel):
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", serialize_by_alias=True, validate_by_name=True
-    )
+from schemas.thresholds import AGEING, STOCK_WINDOW, URGENT_WAIT, WINDOW, in_days
+from services.figures import areas
+from services.figures.areas import RESOLVE, AreaLine
+from services.figures.model import Figures, Rows
 
 
 class RequestFigures(Figures):
@@ -89,6 +86,7 @@ class Sitrep(Figures):
     stock: list[StockLine]
     hubs: list[HubLine]
     partners: list[PartnerLine]
+    areas: list[AreaLine]
 
     @field_serializer("at", when_used="json")
     def _rfc3339_utc(self, at: datetime) -> str:
@@ -138,6 +136,7 @@ class Moment:
             "at": self.at,
             "window_start": self.at - WINDOW,
             "ageing_cutoff": self.at - AGEING,
+            "urgent_cutoff": self.at - URGENT_WAIT,
             "stock_window_start": self.at - STOCK_WINDOW,
             # hourly_figures hold whole UTC hours; the hour T is in is read from the details.
             "hour": self.at.replace(minute=0, second=0, microsecond=0),
@@ -284,10 +283,19 @@ WHERE counted_at IS NOT NULL OR events > 0
 ORDER BY hub_id COLLATE "C", item COLLATE "C"
 """
 
-HUBS = """
-SELECT DISTINCT ON (hub_id COLLATE "C") hub_id, status, parcels_per_day FROM hub_status
-WHERE run = %(run)s AND incident = %(incident)s AND time <= %(at)s
-ORDER BY hub_id COLLATE "C", time DESC, id COLLATE "C" DESC, source COLLATE "C" DESC
+# Each hub's latest status by T, with its area resolved (see areas.py) and where it says it is.
+HUBS = f"""
+SELECT latest.hub_id, latest.status, latest.parcels_per_day, {areas.AREA}, latest.name,
+       latest.latitude, latest.longitude
+FROM (
+    SELECT DISTINCT ON (hub_id COLLATE "C") hub_id, status, parcels_per_day, area, name,
+           latitude, longitude
+    FROM hub_status
+    WHERE run = %(run)s AND incident = %(incident)s AND time <= %(at)s
+    ORDER BY hub_id COLLATE "C", time DESC, id COLLATE "C" DESC, source COLLATE "C" DESC
+) AS latest
+{RESOLVE.format(value="latest.area")}
+ORDER BY latest.hub_id COLLATE "C"
 """
 
 # Whole hours before the hour T is in from hourly_figures, that hour up to T from the details.
@@ -330,11 +338,10 @@ SECTIONS = {
     "hubs": HUBS,
     "partner_activity": PARTNER_ACTIVITY,
     "capacity": CAPACITY,
+    **areas.SECTIONS,
 }
 
 SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-
-Rows = dict[str, list[tuple[Any, ...]]]
 
 
 def sitrep(conn: psycopg.Connection[Any], incident: str, at: datetime, run: str = "live") -> Sitrep:
@@ -397,9 +404,10 @@ def report(moment: Moment, rows: Rows) -> Sitrep:
             ],
             "hubs": [
                 {"hub_id": hub_id, "status": status, "parcels_per_day": parcels}
-                for hub_id, status, parcels in rows["hubs"]
+                for hub_id, status, parcels, *_place in rows["hubs"]
             ],
             "partners": partner_lines(rows),
+            "areas": areas.area_lines(rows),
         }
     )
 

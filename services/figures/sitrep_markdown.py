@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from schemas.thresholds import AGEING, LOW_COVER_DAYS, STOCK_WINDOW, WINDOW, in_days, in_hours
+from schemas.thresholds import (
+    AGEING,
+    LOW_COVER_DAYS,
+    STOCK_WINDOW,
+    URGENT_WAIT,
+    WINDOW,
+    in_days,
+    in_hours,
+)
+from services.figures.areas import AreaLine, counts_something
 from services.figures.sitrep import Sitrep, rfc3339_utc
 
 STOCK_DAYS = in_days(STOCK_WINDOW)
@@ -25,6 +34,7 @@ def render_markdown(s: Sitrep) -> str:
         volunteers(s),
         stock(s),
         hubs(s),
+        areas(s),
         partners(s),
     ]
     return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
@@ -159,6 +169,50 @@ def hubs(s: Sitrep) -> list[str]:
     ]
 
 
+def areas(s: Sitrep) -> list[str]:
+    """The areas with anything to report, the most unmet urgent need first; a hub's days of
+    cover are its lowest."""
+    active = sorted(
+        (line for line in s.areas if counts_something(line.model_dump())),
+        key=lambda a: (-a.unmet_urgent_over_4h, -a.urgent_open, -a.open, a.name, a.area),
+    )
+    quiet = len(s.areas) - len(active)
+    header = (
+        "Area",
+        "Open",
+        "Urgent",
+        f"Urgent unmet > {in_hours(URGENT_WAIT)} h",
+        "Volunteers",
+        f"Deployed, {in_hours(WINDOW)} h",
+        f"Minutes, {in_hours(WINDOW)} h",
+        "Hubs",
+    )
+    rows = [area_row(line) for line in active]
+    lines = [
+        "## Areas",
+        "",
+        *(table(header, rows, (1, 2, 3, 4, 5, 6)) if rows else [NOTHING]),
+    ]
+    if quiet:
+        lines += ["", f"Nothing to report in {number(quiet)} other {plural(quiet, 'area')}."]
+    return lines
+
+
+def area_row(a: AreaLine) -> tuple[str, ...]:
+    place = a.name if a.area == a.name else f"{a.name} ({a.area})"
+    hub_list = ", ".join(a.hubs)
+    return (
+        place,
+        number(a.open),
+        number(a.urgent_open),
+        number(a.unmet_urgent_over_4h),
+        f"{number(a.volunteers_available)} free of {number(a.volunteers_registered)}",
+        number(a.deployments_window),
+        number(a.minutes_window),
+        f"{hub_list} ({cover(a.lowest_days_of_cover)})" if a.hubs else "—",
+    )
+
+
 def partners(s: Sitrep) -> list[str]:
     rows = [
         (
@@ -211,6 +265,10 @@ def cell(text: str) -> str:
 def priority_rank(priority: str) -> tuple[int, str]:
     known = PRIORITY_ORDER.index(priority) if priority in PRIORITY_ORDER else len(PRIORITY_ORDER)
     return known, priority
+
+
+def plural(n: int, noun: str) -> str:
+    return noun if n == 1 else f"{noun}s"
 
 
 def words(code: str) -> str:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.figures.sitrep import Figures, Sitrep, rfc3339_utc
+from services.figures.model import Figures
+from services.figures.sitrep import Sitrep, rfc3339_utc
 
 Cell = str | int | float | None
 

@@ -54,6 +54,9 @@ class Hub:
     operator: str
     serves: tuple[str, ...]  # wards it delivers to; the most local open hub takes a request
     timeline: tuple[tuple[int, str, int], ...]  # (day, status, parcels_per_day) from that day
+    # Where it is (WGS84), approximate: inside its area on the demo's illustrative map.
+    latitude: float
+    longitude: float
 
     def parcels_on(self, day: int) -> int:
         """Parcels it can hand out on `day`: none before it opens or while it is closed."""
@@ -68,6 +71,8 @@ HUBS = (
         FOODBANK.id,
         WARDS,
         ((0, "open", 24), (14, "open", 32)),
+        latitude=51.4060,
+        longitude=-0.3040,
     ),
     # A small hub that loses its volunteers and closes for a few days: the foodbank's stress.
     Hub(
@@ -77,6 +82,8 @@ HUBS = (
         FOODBANK.id,
         ("chessington-north-and-hook", "chessington-south", "tolworth-and-hook-rise"),
         ((4, "open", 12), (18, "limited", 6), (20, "closed", 0), (25, "open", 12)),
+        latitude=51.3770,
+        longitude=-0.2830,
     ),
     # The council's emergency parcels for shielding residents, grown as the shielding list came in.
     Hub(
@@ -86,6 +93,8 @@ HUBS = (
         COUNCIL.id,
         WARDS,
         ((2, "open", 24), (14, "open", 30)),
+        latitude=51.4080,
+        longitude=-0.2880,
     ),
     Hub(
         "new-malden-pantry",
@@ -94,6 +103,8 @@ HUBS = (
         MALDEN.id,
         PATCHES[MALDEN.id],
         ((7, "open", 12),),
+        latitude=51.4000,
+        longitude=-0.2480,
     ),
 )
 

@@ -24,11 +24,14 @@ from typing import Any
 import psycopg
 
 from services.client.publisher import Backoff, Publisher, PublishRefused
+from services.geography.boundaries import read_areas
+from services.geography.store import load_areas_unless_any
 from services.settings import Settings
 from services.sharing.agreements import Terms
 from services.sharing.store import AgreementError, add_agreement
 from services.simulate import Scenario, build, kingston
 from services.simulate.demo_progress import DEMO_FILE, DemoProgress
+from services.simulate.kingston_map import AREAS_FILE
 from services.store.connections import connect
 from services.store.partners import (
     Partner,
@@ -101,6 +104,21 @@ def agree_demo_sharing(conn: psycopg.Connection[Any], partners: set[str]) -> Non
             )
             with suppress(AgreementError):
                 add_agreement(conn, terms)
+
+
+DEMO_AREAS_BY = "tandem up (the demo)"
+# What a version's source says wherever it is shown (the board under its map): illustrative.
+DEMO_AREAS_SOURCE = f"{AREAS_FILE.name}: illustrative wards made for the demo, not the ward map"
+
+
+def load_demo_areas(conn: psycopg.Connection[Any]) -> int | None:
+    """The demo's illustrative wards as the areas, unless a version is loaded already: the
+    areas a deployment loaded are never replaced. The version loaded, or None."""
+    wards = read_areas(AREAS_FILE).model_copy(update={"source": DEMO_AREAS_SOURCE})
+    version = load_areas_unless_any(conn, wards, DEMO_AREAS_BY)
+    if version is not None:
+        log.info("demo areas loaded", extra={"version": version, "source": AREAS_FILE.name})
+    return version
 
 
 class DemoStopped(Exception):
@@ -222,6 +240,8 @@ def demo_runner(
             f" {speed:g}x (tandem up --no-demo to skip)."
         )
         try:
+            with connect(settings) as conn:
+                load_demo_areas(conn)
             stream(settings, build(DEMO_SCENARIO), speed, stop, announce)
         except DemoStopped as stopped:
             announce(f"Demo stopped: {stopped}.")

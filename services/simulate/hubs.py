@@ -59,6 +59,8 @@ def _status_changes(rng: random.Random, hub: Hub) -> list[Occurrence]:
                 "area": hub.area,
                 "status": status,
                 "parcels_per_day": parcels,
+                "latitude": hub.latitude,
+                "longitude": hub.longitude,
             },
         )
         for day, status, parcels in hub.timeline

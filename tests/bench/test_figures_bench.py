@@ -1,19 +1,23 @@
-"""Sitrep latency on an incident of a million events, and freshness: from the gateway's 202 to
-the sitrep reflecting the event, with the whole pipeline running under a steady load."""
+"""Sitrep latency on an incident of a million events spread over a county's 650 areas, and the
+areas' GeoJSON with their figures beside it; and freshness: from the gateway's 202 to the sitrep
+reflecting the event, with the whole pipeline running under a steady load."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import statistics
 import threading
 import time
+import zlib
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import httpx
 import orjson
 import psycopg
 import pytest
@@ -24,6 +28,8 @@ from services.settings import Settings
 from services.store.partners import Partner, add_partner
 from services.streaming.topics import ensure_topics
 from tests.bench.conftest import Results
+from tests.support.places import load_places
+from tests.support.reference.sitrep import Places
 from tests.support.servers import running_gateway, service_process, wait_for
 from tests.support.workload import one_big_incident
 
@@ -38,15 +44,69 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def test_sitrep_latency_on_a_million_events(database_url: str, results: Results) -> None:
-    events = one_big_incident(COPIES, BIG)
+# A county's wards: 650 areas in a 26 × 25 grid of about 2 km cells, each outline with 160
+# points (as detailed as ONS's generalised ward boundaries); 50 of them with a partner's alias,
+# and 1 in 100 entities naming no area at all.
+WARDS = 650
+OUTLINE_POINTS = 160
+
+
+def ward(n: int) -> str:
+    return f"e05{n:06d}"
+
+
+def county() -> tuple[Places, dict[str, tuple[float, float]], dict[str, dict[str, Any]]]:
+    names = {ward(n): f"Ward {n}" for n in range(WARDS)}
+    aliases = {f"patch-{n}": ward(n) for n in range(0, WARDS, WARDS // 50)}
+    centres, outlines = {}, {}
+    for n in range(WARDS):
+        latitude, longitude = 51.0 + (n // 26) * 0.018, -0.9 + (n % 26) * 0.029
+        ring = [
+            [
+                longitude + 0.014 * math.cos(2 * math.pi * k / OUTLINE_POINTS),
+                latitude + 0.009 * math.sin(2 * math.pi * k / OUTLINE_POINTS),
+            ]
+            for k in range(OUTLINE_POINTS)
+        ]
+        centres[ward(n)] = (latitude, longitude)
+        outlines[ward(n)] = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+    return Places(names, aliases), centres, outlines
+
+
+def spread_over_the_county(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with each area value replaced by one of the county's, fixed per entity."""
+    data = event["data"]
+    if "area" not in data and "areas" not in data:
+        return event
+
+    def area_for(key: str) -> str:
+        n = zlib.crc32(key.encode()) % (WARDS + WARDS // 100)
+        if n >= WARDS:
+            return "elsewhere"
+        return f"patch-{n}" if n % (WARDS // 50) == 0 else ward(n)
+
+    subject = str(event["subject"])
+    if "area" in data:
+        data = {**data, "area": area_for(subject)}
+    if "areas" in data:
+        data = {**data, "areas": sorted({area_for(f"{subject}-{a}") for a in data["areas"]})}
+    return {**event, "data": data}
+
+
+def test_sitrep_latency_on_a_million_events(
+    database_url: str, tmp_path: Path, results: Results
+) -> None:
+    events = [spread_over_the_county(e) for e in one_big_incident(COPIES, BIG)]
+    places, centres, outlines = county()
     with psycopg.connect(database_url) as conn:
+        load_places(conn, places, centres, outlines)
         for start in range(0, len(events), 20_000):
             apply_batch(conn, "live", events[start : start + 20_000])
             conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE")
         conn.autocommit = False
+        token = add_partner(conn, Partner("rbk-council", "Council"))
         first = datetime.fromisoformat(events[0]["time"])
         last = datetime.fromisoformat(events[-1]["time"])
         moments = [first + (last - first) * random.Random(n).random() for n in range(60)]
@@ -54,15 +114,46 @@ def test_sitrep_latency_on_a_million_events(database_url: str, results: Results)
         took = []
         for at in moments:
             started = time.perf_counter()
-            sitrep(conn, BIG, at)
+            report = sitrep(conn, BIG, at)
             took.append((time.perf_counter() - started) * 1000)
+        assert len(report.areas) == WARDS + 1  # and `unknown`
     p50, p95 = percentile(took, 0.5), percentile(took, 0.95)
     results.add(
-        f"sitrep latency, one incident of {len(events):,} events (70 times T)",
+        f"sitrep latency, one incident of {len(events):,} events over {WARDS} areas (70 times T)",
         f"p50 {p50:.0f} ms, p95 {p95:.0f} ms",
         "—",
         "p95 ≤ 300 ms " + ("✅" if p95 <= 300 else "❌"),
     )
+    over_http = http_latencies(database_url, tmp_path, token, moments)
+    geojson_p95 = percentile(over_http["areas.geojson"], 0.95)
+    sitrep_p50 = percentile(over_http["sitrep"], 0.5)
+    sitrep_p95 = percentile(over_http["sitrep"], 0.95)
+    results.add(
+        f"areas GeoJSON with figures, {WARDS} areas of {OUTLINE_POINTS} points,"
+        f" {len(events):,} events, over HTTP (70 times T)",
+        f"p50 {percentile(over_http['areas.geojson'], 0.5):.0f} ms, p95 {geojson_p95:.0f} ms",
+        f"the sitrep over HTTP, same times: p50 {sitrep_p50:.0f} ms, p95 {sitrep_p95:.0f} ms",
+        "p95 ≤ 200 ms " + ("✅" if geojson_p95 <= 200 else "❌"),
+    )
+
+
+def http_latencies(
+    database_url: str, tmp_path: Path, token: str, moments: list[datetime]
+) -> dict[str, list[float]]:
+    """Each of the two routes at every moment, interleaved, in milliseconds."""
+    settings = Settings(TANDEM_DATA_DIR=tmp_path / "data", DATABASE_URL=database_url)
+    took: dict[str, list[float]] = {"sitrep": [], "areas.geojson": []}
+    with running_gateway(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        for at in moments:
+            for route, durations in took.items():
+                started = time.perf_counter()
+                response = client.get(
+                    f"/v1/incidents/{BIG}/{route}", params={"at": at.isoformat()}, headers=headers
+                )
+                durations.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, response.text
+    return took
 
 
 LOAD_RATE = 1000  # events/s of background load

@@ -49,6 +49,7 @@ def raised(
     time: str,
     need: str = "food",
     priority: str = "routine",
+    area: str = "riverside",
     **envelope: Any,
 ) -> dict[str, Any]:
     return event(
@@ -57,7 +58,7 @@ def raised(
         request_id=request_id,
         need=need,
         priority=priority,
-        area="riverside",
+        area=area,
         household_size=2,
         shielding=False,
         channel="helpline",
@@ -126,17 +127,20 @@ EMPTY_SITREP = {
     "stock": [],
     "hubs": [],
     "partners": [],
+    "areas": [],
 }
 
 
-def hub_status(hub_id: str, status: str, parcels: int, time: str, **envelope: Any) -> Any:
+def hub_status(
+    hub_id: str, status: str, parcels: int, time: str, area: str = "riverside", **envelope: Any
+) -> Any:
     return event(
         "hub.status",
         time,
         "foodbank",
         hub_id=hub_id,
         name=hub_id.upper(),
-        area="riverside",
+        area=area,
         status=status,
         parcels_per_day=parcels,
         **envelope,
@@ -243,5 +247,21 @@ SCENARIO_SITREP = {
             "requests_fulfilled": 0,
             "capacity_status": None,
         },
+    ],
+    # No areas are loaded, so every area value (riverside, x) counts under `unknown`.
+    "areas": [
+        {
+            "area": "unknown",
+            "name": "Unknown area",
+            "open": 1,  # s1
+            "urgent_open": 0,  # triaged from urgent to high
+            "unmet_urgent_over_4h": 0,
+            "volunteers_registered": 2,
+            "volunteers_available": 1,
+            "deployments_window": 1,  # d1, 6h ago
+            "minutes_window": 240,
+            "hubs": ["hub-a"],
+            "lowest_days_of_cover": 18.3,
+        }
     ],
 }

@@ -1,4 +1,5 @@
-"""Figures over HTTP: `GET /v1/incidents/{incident}/sitrep`, for any partner with a token."""
+"""Figures over HTTP, for any partner with a token: `GET /v1/incidents/{incident}/sitrep` and
+the same figures by area as GeoJSON, `GET /v1/incidents/{incident}/areas.geojson`."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
 from schemas.envelope import EventTime
 from services.exercises.runs import Conn, standing_run_time
+from services.figures.area_map import BOUNDARIES, areas_geojson, boundaries
 from services.figures.incidents import UnknownIncident, check_incident
 from services.figures.sitrep import Sitrep, sitrep_async
 from services.gateway.auth import CallingPartner
@@ -25,6 +28,12 @@ WIDEST_WINDOW = timedelta(days=8)
 """The furthest any figure looks back from T (the stock's 7 days), with a day to spare."""
 
 
+AtQuery = Annotated[
+    EventTime | None,
+    Query(description="T, RFC 3339 (default: now; for an exercise run, where its clock stands)"),
+]
+
+
 @router.get(
     "/v1/incidents/{incident}/sitrep",
     response_model=Sitrep,
@@ -36,14 +45,44 @@ async def incident_sitrep(
     request: Request,
     incident: IncidentId,
     partner_id: CallingPartner,
-    at: Annotated[
-        EventTime | None,
-        Query(
-            description="T, RFC 3339 (default: now; for an exercise run, where its clock stands)"
-        ),
-    ] = None,
+    at: AtQuery = None,
     run: RunQuery = "live",
 ) -> Sitrep:
+    return await report_at(request, incident, at, run)
+
+
+@router.get(
+    "/v1/incidents/{incident}/areas.geojson",
+    summary="The areas of the deployment with the incident's figures by area at a time",
+    description=(
+        "A GeoJSON FeatureCollection (RFC 7946, WGS84): one feature per area of the sitrep's"
+        " `areas`, its boundary (or its centre, for an area loaded as a point) as geometry and"
+        " its figures as properties, for GIS tools such as QGIS. The `unknown` area, where"
+        " events naming no loaded area count, has a null geometry."
+    ),
+    response_class=Response,
+    responses={
+        200: {"content": {"application/geo+json": {}}},
+        404: {"description": "No such incident: the error names the known ones"},
+    },
+)
+async def incident_areas_geojson(
+    request: Request,
+    incident: IncidentId,
+    partner_id: CallingPartner,
+    at: AtQuery = None,
+    run: RunQuery = "live",
+) -> Response:
+    report = await report_at(request, incident, at, run)
+    pool: AsyncConnectionPool = request.app.state.pool
+    async with pool.connection() as conn:
+        cursor = await conn.cursor(row_factory=tuple_row).execute(BOUNDARIES)
+        places = boundaries(await cursor.fetchall())
+    return Response(areas_geojson(report, places), media_type="application/geo+json")
+
+
+async def report_at(request: Request, incident: str, at: datetime | None, run: str) -> Sitrep:
+    """The sitrep at `at`, or where T stands by default; 404 for an incident with no event."""
     if at is None:
         live = run == "live"
         at = datetime.now(UTC) if live else await in_store(request, standing(run))

@@ -12,10 +12,13 @@ import hxl
 import psycopg
 import pytest
 
+from services.figures.area_tables import areas_table
 from services.figures.sitrep import Sitrep, sitrep
 from services.figures.sitrep_tables import sitrep_tables
 from services.figures.tables_csv import write_csv
 from tests.support.figures_tables import load
+from tests.support.places import load_places
+from tests.support.reference.sitrep import Places
 from tests.support.servers import run_tandem
 from tests.support.sitrep_events import INCIDENT, SCENARIO, SCENARIO_SITREP, T, later
 
@@ -54,12 +57,37 @@ COLUMNS = {
         ("capacity_status", "#status+code+capacity"),
     ],
 }
-# The figures by area, from the volunteers dashboard's query (the sitrep has no area).
+# The figures by area, with where each area is (the sitrep itself has no coordinates).
 AREA_COLUMNS = [
     ("area", "#adm2+code"),
-    ("available_volunteers", "#capacity+num+volunteers_available"),
-    ("open_requests", "#inneed+hh"),
+    ("name", "#adm2+name"),
+    ("latitude", "#geo+lat"),
+    ("longitude", "#geo+lon"),
+    ("open", "#inneed+hh"),
+    ("urgent_open", "#inneed+hh+urgent"),
+    ("unmet_urgent_over_4h", "#inneed+hh+urgent+unmet"),
+    ("volunteers_registered", "#capacity+num+volunteers_registered"),
+    ("volunteers_available", "#capacity+num+volunteers_available"),
+    ("deployments_window", "#output+num+deployments+last_24_hours"),
+    ("minutes_window", "#output+num+volunteer_minutes+last_24_hours"),
+    ("hubs", "#loc+code+list"),
+    ("lowest_days_of_cover", "#indicator+num+days_of_cover+lowest"),
 ]
+# A loaded area where nothing counts: listed with zeros, at its centre, beside `unknown`.
+CENTRES = {"hillside": (51.4, -0.3)}
+WITH_HILLSIDE = {
+    **SCENARIO_SITREP,
+    "areas": [
+        {
+            "area": "hillside",
+            "name": "Hillside",
+            **dict.fromkeys((name for name, _ in AREA_COLUMNS[4:-2]), 0),
+            "hubs": [],
+            "lowest_days_of_cover": None,
+        },
+        *SCENARIO_SITREP["areas"],
+    ],
+}
 # The hashtags of the HXL 1.1 core dictionary.
 HXL_CORE = {
     *("access", "activity", "adm1", "adm2", "adm3", "adm4", "adm5", "affected", "beneficiary"),
@@ -119,17 +147,27 @@ def assert_files_are_the_sitrep(out: Path, s: dict[str, Any], hxl_tags: bool) ->
         assert found[2 if hxl_tags else 1 :] == rows[name], name
 
 
-def assert_areas_add_up_to_the_sitrep(out: Path, s: dict[str, Any], hxl_tags: bool) -> None:
+def assert_areas_are_the_sitreps(
+    out: Path, s: dict[str, Any], hxl_tags: bool, centres: dict[str, tuple[float, float]]
+) -> None:
     areas = read(out / "areas.csv")
     (out / "areas.csv").unlink()  # the rest is the sitrep's own tables
     assert areas[0] == [column for column, _ in CONTEXT + AREA_COLUMNS]
     if hxl_tags:
         assert areas[1] == [tag for _, tag in CONTEXT + AREA_COLUMNS]
-    by_area = areas[2 if hxl_tags else 1 :]
-    # Every open request was raised somewhere; a volunteer may cover several areas.
-    assert sum(int(row[4]) for row in by_area) == s["requests"]["open"]
-    assert all(int(row[3]) <= s["volunteers"]["available"] for row in by_area)
-    assert all(row[:2] == [s["incident"], s["at"]] for row in by_area)
+    assert areas[2 if hxl_tags else 1 :] == [
+        [
+            s["incident"],
+            s["at"],
+            line["area"],
+            line["name"],
+            *(text(x) for x in centres.get(line["area"], (None, None))),
+            *(text(line[name]) for name, _ in AREA_COLUMNS[4:-2]),
+            " ".join(line["hubs"]),
+            text(line["lowest_days_of_cover"]),
+        ]
+        for line in s["areas"]
+    ]
 
 
 def test_every_figure_of_the_sitrep_is_in_one_table_as_figures_md_names_it(tmp_path: Path) -> None:
@@ -158,6 +196,7 @@ def test_a_null_figure_is_an_empty_cell(tmp_path: Path) -> None:
 def test_the_hashtags_are_hxl_core_hashtags_that_libhxl_reads_and_validates(
     tmp_path: Path,
 ) -> None:
+    sitrep_with_areas = Sitrep.model_validate(WITH_HILLSIDE)
     errors: list[str] = []
 
     def report(error: Any) -> None:
@@ -166,7 +205,7 @@ def test_the_hashtags_are_hxl_core_hashtags_that_libhxl_reads_and_validates(
             errors.append(f"{error.message}: {error.value!r}")
 
     valid = hxl.schema(callback=report)
-    for table in sitrep_tables(Sitrep.model_validate(SCENARIO_SITREP)):
+    for table in [*sitrep_tables(sitrep_with_areas), areas_table(sitrep_with_areas, CENTRES)]:
         path = write_csv(table, tmp_path, hxl=True)
         dataset = hxl.data(str(path), hxl.InputOptions(allow_local=True))
         assert [c.display_tag for c in dataset.columns] == [c.hxl for c in table.columns]
@@ -179,6 +218,7 @@ def test_the_hashtags_are_hxl_core_hashtags_that_libhxl_reads_and_validates(
 @pytest.fixture
 def loaded(database_url: str) -> Iterator[psycopg.Connection[Any]]:
     with psycopg.connect(database_url) as conn:
+        load_places(conn, Places({"hillside": "Hillside"}, {}), CENTRES)
         load(conn, SCENARIO)
         load(conn, SCENARIO[:3], run="exercise-1")
         yield conn
@@ -202,14 +242,14 @@ def test_the_command_writes_the_tables_of_the_functions_report(
     assert sorted(plain.stdout.split()) == sorted(
         str(tmp_path / "csv" / f"{name}.csv") for name in [*COLUMNS, "areas"]
     )
-    assert_areas_add_up_to_the_sitrep(tmp_path / "csv", SCENARIO_SITREP, hxl_tags=False)
+    assert_areas_are_the_sitreps(tmp_path / "csv", WITH_HILLSIDE, False, CENTRES)
     assert_files_are_the_sitrep(tmp_path / "csv", SCENARIO_SITREP, hxl_tags=False)
 
     tagged = export(
         database_url, tmp_path, "--at", later(), "--format", "hxl", "--out", str(tmp_path / "hxl")
     )
     assert tagged.returncode == 0, tagged.stderr
-    assert_areas_add_up_to_the_sitrep(tmp_path / "hxl", SCENARIO_SITREP, hxl_tags=True)
+    assert_areas_are_the_sitreps(tmp_path / "hxl", WITH_HILLSIDE, True, CENTRES)
     assert_files_are_the_sitrep(tmp_path / "hxl", SCENARIO_SITREP, hxl_tags=True)
 
     in_run = export(
@@ -225,7 +265,7 @@ def test_the_command_writes_the_tables_of_the_functions_report(
     assert in_run.returncode == 0, in_run.stderr
     run_report = sitrep(loaded, INCIDENT, T, "exercise-1").model_dump(mode="json")
     assert run_report != SCENARIO_SITREP
-    assert_areas_add_up_to_the_sitrep(tmp_path / "run", run_report, hxl_tags=False)
+    assert_areas_are_the_sitreps(tmp_path / "run", run_report, False, CENTRES)
     assert_files_are_the_sitrep(tmp_path / "run", run_report, hxl_tags=False)
 
 

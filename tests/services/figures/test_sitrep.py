@@ -441,6 +441,34 @@ SMALL = Sitrep.model_validate(
                 "capacity_status": "stretched",
             },
         ],
+        "areas": [
+            {
+                "area": "hillside",
+                "name": "Hillside",
+                "open": 0,
+                "urgent_open": 0,
+                "unmet_urgent_over_4h": 0,
+                "volunteers_registered": 0,
+                "volunteers_available": 0,
+                "deployments_window": 0,
+                "minutes_window": 0,
+                "hubs": [],
+                "lowest_days_of_cover": None,
+            },
+            {
+                "area": "riverside",
+                "name": "Riverside",
+                "open": 3,
+                "urgent_open": 2,
+                "unmet_urgent_over_4h": 1,
+                "volunteers_registered": 10,
+                "volunteers_available": 8,
+                "deployments_window": 2,
+                "minutes_window": 240,
+                "hubs": ["hub-a"],
+                "lowest_days_of_cover": 2.5,
+            },
+        ],
     }
 )
 
@@ -516,6 +544,14 @@ Days of cover at the last 7 days' rate of distribution; ⚠ marks under 3 days.
 | --- | --- | ---: |
 | hub-a | limited | 40 |
 
+## Areas
+
+| Area | Open | Urgent | Urgent unmet > 4 h | Volunteers | Deployed, 24 h | Minutes, 24 h | Hubs |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| Riverside (riverside) | 3 | 2 | 1 | 8 free of 10 | 2 | 240 | hub-a (2.5 ⚠) |
+
+Nothing to report in 1 other area.
+
 ## Partners
 
 | Partner | Events published | Requests accepted | Requests fulfilled | Capacity |
@@ -537,8 +573,9 @@ def test_markdown_does_not_depend_on_the_order_of_counts() -> None:
 
 
 def test_markdown_says_none_for_an_empty_section() -> None:
-    text = render_markdown(Sitrep.model_validate({**SCENARIO_SITREP, "stock": [], "hubs": []}))
-    assert "⚠ marks under 3 days.\n\n_None._\n\n## Hubs\n\n_None._\n\n## Partners" in text
+    empty = {**SCENARIO_SITREP, "stock": [], "hubs": [], "areas": []}
+    text = render_markdown(Sitrep.model_validate(empty))
+    assert "⚠ marks under 3 days.\n\n_None._\n\n## Hubs\n\n_None._\n\n## Areas\n\n_None._" in text
     assert text.endswith("| volunteer-centre | 6 | 0 | 0 | — |\n")
 
 

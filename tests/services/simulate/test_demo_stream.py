@@ -5,25 +5,29 @@ how many events it streamed and how long it took."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 
+from services.geography.boundaries import parse_areas
+from services.geography.store import load_areas, versions
 from services.settings import Settings
 from services.simulate import build
 from services.simulate.demo_stream import (
     DEMO_SCENARIO,
     DemoPublishers,
     DemoStopped,
+    demo_runner,
     in_turn,
     partner_tokens,
     stream,
 )
 from services.simulate.scenario import Scenario
 from services.store.partners import revoke_tokens, rotate_token, tokens_in_use
+from tests.support.area_files import WARDS
 from tests.support.servers import running_gateway, wait_for
 
 FOODBANK = "kingston-foodbank"
@@ -85,3 +89,28 @@ def test_the_demo_says_when_it_has_streamed_everything(demo_settings: Settings) 
     stream(demo_settings, scenario, 10**9, threading.Event(), said.append)
     assert said == [f"Demo incident '{whole.incident}' streamed: 200 events in 0 min."]
     assert sum(stored(demo_settings, p.id) for p in whole.partners) == 200
+
+
+def test_the_demo_loads_its_illustrative_wards_unless_areas_are_loaded(
+    new_database: Callable[[], str], tmp_path: Path
+) -> None:
+    stopped = threading.Event()
+    stopped.set()  # the demo sets itself up, then stops before streaming anything
+    said: list[str] = []
+    fresh, deployed = new_database(), new_database()
+    with psycopg.connect(deployed) as conn:
+        load_areas(conn, parse_areas(WARDS, "our-wards.geojson"), "gis-team")
+    for url in (fresh, deployed):
+        settings = Settings(TANDEM_DATA_DIR=tmp_path / "data", DATABASE_URL=url)
+        demo_runner(3600, said.append)(settings, stopped)
+    with psycopg.connect(fresh) as conn:
+        assert [(v.source, v.loaded_by, v.areas) for v in versions(conn)] == [
+            (
+                "kingston-areas.geojson: illustrative wards made for the demo, not the ward map",
+                "tandem up (the demo)",
+                16,
+            )
+        ]
+    with psycopg.connect(deployed) as conn:
+        assert [v.source for v in versions(conn)] == ["our-wards.geojson"]
+    assert not any(line.startswith("Demo stopped") for line in said), said

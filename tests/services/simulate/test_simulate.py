@@ -66,7 +66,10 @@ FIELDS: dict[str, tuple[set[str], set[str]]] = {
     "volunteer.checked_in": ({"deployment_id"}, set()),
     "volunteer.checked_out": ({"deployment_id", "minutes"}, set()),
     "volunteer.stood_down": ({"volunteer_id"}, {"reason"}),
-    "hub.status": ({"hub_id", "name", "area", "status", "parcels_per_day"}, set()),
+    "hub.status": (
+        {"hub_id", "name", "area", "status", "parcels_per_day", "latitude", "longitude"},
+        set(),
+    ),
     "stock.counted": ({"hub_id", "item", "quantity"}, set()),
     "stock.received": ({"hub_id", "item", "quantity", "from"}, set()),
     "stock.distributed": ({"hub_id", "item", "quantity"}, {"households", "request_id"}),

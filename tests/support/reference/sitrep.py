@@ -20,6 +20,7 @@ from typing import Any
 WINDOW = timedelta(hours=24)
 STOCK_WINDOW = timedelta(days=7)
 AGEING = timedelta(hours=72)
+URGENT_WAIT = timedelta(hours=4)
 MICROSECOND = timedelta(microseconds=1)
 
 # The request lifecycle in the order events.md lists it; the position breaks ties in time.
@@ -340,10 +341,107 @@ def partners(events: list[Event]) -> list[dict[str, Any]]:
     return rows
 
 
+# Areas
+
+
+@dataclass(frozen=True)
+class Places:
+    """The loaded areas (code → name) and aliases (another code → an area code)."""
+
+    names: Mapping[str, str]
+    aliases: Mapping[str, str]
+
+    def area_of(self, value: str) -> str:
+        if value in self.names:
+            return value
+        return self.aliases.get(value, "unknown")
+
+
+NO_PLACES = Places({}, {})
+
+
+def areas(events: list[Event], at: datetime, places: Places) -> list[dict[str, Any]]:
+    figures: dict[str, Counter[str]] = defaultdict(Counter)
+    lifecycles = request_lifecycles(events)
+    for lifecycle in open_requests(lifecycles).values():
+        last_raised = latest(of_kind(lifecycle, "request.raised"))
+        assert last_raised is not None
+        counts = figures[places.area_of(last_raised.data["area"])]
+        counts["open"] += 1
+        if need_and_priority(lifecycle)[1] == "urgent":
+            counts["urgent_open"] += 1
+            if raised_time(lifecycle) <= at - URGENT_WAIT and not of_kind(
+                lifecycle, "request.accepted"
+            ):
+                counts["unmet_urgent_over_4h"] += 1
+    registered = registered_volunteers(events)
+    available = available_volunteers(events, registered)
+    registrations = group_by(of_kind(events, "volunteer.registered"), "volunteer_id")
+    for volunteer_id in registered:
+        registration = latest(registrations[volunteer_id])
+        assert registration is not None
+        for area in {places.area_of(value) for value in registration.data["areas"]}:
+            figures[area]["volunteers_registered"] += 1
+            figures[area]["volunteers_available"] += volunteer_id in available
+    deployed = of_kind(events, "volunteer.deployed")
+    in_window: dict[str, set[str]] = defaultdict(set)
+    for event in deployed:
+        if in_last(WINDOW, event, at):
+            in_window[places.area_of(event.data["area"])].add(event.data["deployment_id"])
+    for area, deployments in in_window.items():
+        figures[area]["deployments_window"] += len(deployments)
+    deployed_by_id = group_by(deployed, "deployment_id")
+    for event in of_kind(events, "volunteer.checked_out"):
+        if in_last(WINDOW, event, at):
+            last = latest(deployed_by_id.get(event.data["deployment_id"], []))
+            area = "unknown" if last is None else places.area_of(last.data["area"])
+            figures[area]["minutes_window"] += event.data["minutes"]
+    hub_areas: dict[str, list[str]] = defaultdict(list)
+    for hub_id, history in group_by(of_kind(events, "hub.status"), "hub_id").items():
+        last = latest(history)
+        assert last is not None
+        hub_areas[places.area_of(last.data["area"])].append(hub_id)
+    cover = stock(events, at)
+    listed = set(places.names) | {area for area, counts in figures.items() if +counts}
+    listed |= set(hub_areas)
+    return [
+        {
+            "area": area,
+            "name": places.names.get(area, "Unknown area"),
+            **{
+                name: figures[area][name]
+                for name in (
+                    "open",
+                    "urgent_open",
+                    "unmet_urgent_over_4h",
+                    "volunteers_registered",
+                    "volunteers_available",
+                    "deployments_window",
+                    "minutes_window",
+                )
+            },
+            "hubs": sorted(hub_areas[area]),
+            "lowest_days_of_cover": min(
+                (
+                    line["days_of_cover"]
+                    for line in cover
+                    if line["hub_id"] in hub_areas[area] and line["days_of_cover"] is not None
+                ),
+                default=None,
+            ),
+        }
+        for area in sorted(listed)
+    ]
+
+
 def reference_sitrep(
-    events: Iterable[Mapping[str, Any]], incident: str, at: datetime
+    events: Iterable[Mapping[str, Any]],
+    incident: str,
+    at: datetime,
+    places: Places = NO_PLACES,
 ) -> dict[str, Any]:
-    """The sitrep object of figures.md for `incident` at `at`, from wire events in any order."""
+    """The sitrep object of figures.md for `incident` at `at`, from wire events in any order,
+    with `places` the areas loaded."""
     if at.tzinfo is None:
         raise ValueError("at must be timezone-aware")
     # In UTC, so that `at - 24h` is 24 real hours even across a daylight-saving change.
@@ -358,4 +456,5 @@ def reference_sitrep(
         "stock": stock(counted, at),
         "hubs": hubs(counted),
         "partners": partners(counted),
+        "areas": areas(counted, at, places),
     }
