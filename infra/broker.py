@@ -49,9 +49,17 @@ def wait_for_port(host: str, port: int, timeout: float) -> None:
 class EmbeddedBroker:
     """A tansu broker on loopback, as a child process that cannot outlive its parent."""
 
-    def __init__(self, port: int | None = None, log_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        log_file: Path | None = None,
+        advertised_port: int | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.log_file = log_file
+        # Clients connect again to the address a broker gives in its metadata: a TLS terminator
+        # in front of it must be that address, or they would go round it after bootstrapping.
+        self.advertised_port = advertised_port or self.port
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -70,6 +78,7 @@ class EmbeddedBroker:
         """Start on this broker's port (the same one again after a crash): empty, as ever."""
         self.stop()
         url = f"tcp://127.0.0.1:{self.port}"
+        advertised = f"tcp://127.0.0.1:{self.advertised_port}"
         if self.log_file is not None:
             self._log = open_private(self.log_file)
         self._process = subprocess.Popen(
@@ -79,7 +88,7 @@ class EmbeddedBroker:
                 "--listener-url",
                 url,
                 "--advertised-listener-url",
-                url,
+                advertised,
                 "--storage-engine",
                 "memory://tansu/",
             ],

@@ -44,3 +44,15 @@ def migrate(database_url: str) -> list[str]:
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATIONS_LOCK,))
     return applied
+
+
+def pending(database_url: str) -> list[str]:
+    """The migrations this version ships that the database lacks, applying none."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        table = conn.execute("SELECT to_regclass('schema_migrations')").fetchone()
+        done = (
+            {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+            if table and table[0]
+            else set()
+        )
+    return [version for version, _ in migration_files() if version not in done]

@@ -12,6 +12,24 @@ from typing import IO, Any
 import orjson
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+MASK = "***"
+_secrets: set[str] = set()
+
+
+def keep_secret(value: str) -> str:
+    """`value`, which from now on shows as `***` in any log line: a client library may log its
+    whole configuration (kafka-python's admin does, at DEBUG), password and all."""
+    if value:
+        _secrets.add(value)
+    return value
+
+
+def _masked(line: str) -> str:
+    for secret in _secrets:
+        # As written raw, as repr() writes it inside a logged dict, each as JSON escapes it.
+        for form in {secret, repr(secret)[1:-1]}:
+            line = line.replace(orjson.dumps(form).decode()[1:-1], MASK)
+    return line
 
 
 class JsonFormatter(logging.Formatter):
@@ -32,7 +50,7 @@ class JsonFormatter(logging.Formatter):
                 entry.setdefault(key, value)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry, default=str).decode()
+        return _masked(orjson.dumps(entry, default=str).decode())
 
 
 def configure(service: str, level: str = "INFO") -> None:

@@ -13,14 +13,24 @@ import fcntl
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 DATA_DIR_NAME = ".tandem"
 STACK_FILE = "stack.json"
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+SECRETS_DIR = "TANDEM_SECRETS_DIR"
+"""A folder with one file per secret setting, named as its variable (`KAFKA_SASL_PASSWORD`):
+a Kubernetes Secret mounted as a volume. The environment wins over it."""
 LOCK_FILE = "up.lock"
 """Held by the running `tandem up` for its whole life (`infra/stack_lock.py`)."""
 
@@ -80,6 +90,25 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=find_data_dir, validation_alias="TANDEM_DATA_DIR")
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     kafka_bootstrap: str | None = Field(default=None, validation_alias="KAFKA_BOOTSTRAP")
+    # How every Kafka client of the services reaches the brokers; mapped to each client
+    # library's own options once, in services/streaming/security.py.
+    kafka_security_protocol: KafkaSecurityProtocol = Field(
+        default="PLAINTEXT", validation_alias="KAFKA_SECURITY_PROTOCOL"
+    )
+    kafka_sasl_mechanism: SaslMechanism = Field(
+        default="SCRAM-SHA-512", validation_alias="KAFKA_SASL_MECHANISM"
+    )
+    kafka_sasl_username: str | None = Field(default=None, validation_alias="KAFKA_SASL_USERNAME")
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, validation_alias="KAFKA_SASL_PASSWORD"
+    )
+    kafka_ssl_cafile: Path | None = Field(default=None, validation_alias="KAFKA_SSL_CAFILE")
+    """The CA that signed the brokers' certificates; None trusts the system's CAs."""
+    kafka_ssl_certfile: Path | None = Field(default=None, validation_alias="KAFKA_SSL_CERTFILE")
+    kafka_ssl_keyfile: Path | None = Field(default=None, validation_alias="KAFKA_SSL_KEYFILE")
+    kafka_ssl_key_password: SecretStr | None = Field(
+        default=None, validation_alias="KAFKA_SSL_KEY_PASSWORD"
+    )
     postgres_port: int | None = Field(
         default=None, ge=1, le=65535, validation_alias="TANDEM_POSTGRES_PORT"
     )
@@ -91,6 +120,9 @@ class Settings(BaseSettings):
     grafana_token: str | None = Field(default=None, validation_alias="GRAFANA_TOKEN")
     topic_prefix: str = Field(default="", validation_alias="TANDEM_TOPIC_PREFIX")
     topic_partitions: int = Field(default=4, ge=1, validation_alias="TANDEM_TOPIC_PARTITIONS")
+    topic_replication: int = Field(default=1, ge=1, validation_alias="TANDEM_TOPIC_REPLICATION")
+    """Replicas of each topic Tandem creates: 1 for the embedded broker; a managed Kafka wants
+    its own minimum (3 on most)."""
     max_body_bytes: int = Field(
         default=8 * 1024 * 1024, ge=1024, validation_alias="TANDEM_MAX_BODY_BYTES"
     )
@@ -111,6 +143,23 @@ class Settings(BaseSettings):
     exercise_run: str | None = Field(default=None, validation_alias="TANDEM_EXERCISE_RUN")
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("TANDEM_LOG_LEVEL"))
 
+    @model_validator(mode="after")
+    def _kafka_security_is_whole(self) -> Settings:
+        """Refuse at start what every client would refuse on its first connection."""
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs"
+                " KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError(
+                "a client certificate needs its key: set both or neither of"
+                " KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE"
+            )
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -122,7 +171,9 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         given = {**env_settings(), **init_settings()}
         data_dir = Path(given.get("TANDEM_DATA_DIR") or given.get("data_dir") or find_data_dir())
-        return (init_settings, env_settings, StackFileSource(settings_cls, data_dir))
+        secrets = os.environ.get(SECRETS_DIR)
+        files = (SecretsSettingsSource(settings_cls, secrets_dir=secrets),) if secrets else ()
+        return (init_settings, env_settings, *files, StackFileSource(settings_cls, data_dir))
 
     def child_env(self) -> dict[str, str]:
         """The environment that gives a child process these settings."""
@@ -131,13 +182,33 @@ class Settings(BaseSettings):
             "TANDEM_GATEWAY_URL": self.gateway_url,
             "TANDEM_TOPIC_PREFIX": self.topic_prefix,
             "TANDEM_TOPIC_PARTITIONS": str(self.topic_partitions),
+            "TANDEM_TOPIC_REPLICATION": str(self.topic_replication),
             "TANDEM_LOG_LEVEL": self.log_level,
         }
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
         if self.kafka_bootstrap:
             env["KAFKA_BOOTSTRAP"] = self.kafka_bootstrap
-        return env
+        return env | self.kafka_security_env()
+
+    def kafka_security_env(self) -> dict[str, str]:
+        """The Kafka security settings as environment variables, secrets in the clear: only
+        for a child process's environment, never for a log."""
+        values: dict[str, str | Path | SecretStr | None] = {
+            "KAFKA_SECURITY_PROTOCOL": self.kafka_security_protocol,
+            "KAFKA_SASL_MECHANISM": self.kafka_sasl_mechanism,
+            "KAFKA_SASL_USERNAME": self.kafka_sasl_username,
+            "KAFKA_SASL_PASSWORD": self.kafka_sasl_password,
+            "KAFKA_SSL_CAFILE": self.kafka_ssl_cafile,
+            "KAFKA_SSL_CERTFILE": self.kafka_ssl_certfile,
+            "KAFKA_SSL_KEYFILE": self.kafka_ssl_keyfile,
+            "KAFKA_SSL_KEY_PASSWORD": self.kafka_ssl_key_password,
+        }
+        return {
+            name: value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+            for name, value in values.items()
+            if value is not None
+        }
 
     def topic(self, name: str) -> str:
         """A topic's full name under the configured prefix."""

@@ -69,6 +69,17 @@ def database_url(new_database: Callable[[], str]) -> str:
     return new_database()
 
 
+@pytest.fixture
+def unmigrated(server_url: str) -> Iterator[str]:
+    """A database with no schema at all, as a new managed PostgreSQL hands it over."""
+    name = f"tandem_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield with_database(server_url, name)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 @pytest.fixture(scope="session")
 def broker_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     external = os.environ.get("KAFKA_BOOTSTRAP")

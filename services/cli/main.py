@@ -14,6 +14,7 @@ from services.cli import (
     publish_commands,
     refusals_commands,
     replay_commands,
+    setup_commands,
     sharing_commands,
     stack_commands,
 )
@@ -42,4 +43,6 @@ app.add_typer(replay_commands.lesson_app, name="lesson")
 app.command()(publish_commands.publish)
 app.add_typer(publish_commands.mapping_app, name="mapping")
 app.command()(refusals_commands.refusals)
+app.command()(setup_commands.migrate)
+app.add_typer(setup_commands.topics_app, name="topics")
 app.add_typer(areas_commands.areas_app, name="areas")

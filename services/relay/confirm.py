@@ -13,6 +13,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
@@ -44,10 +45,10 @@ def not_held(
 class ReadBack:
     """One consumer kept open for reading back, assigned to whatever a batch touched."""
 
-    def __init__(self, bootstrap: str, seconds: float = READ_BACK_SECONDS) -> None:
+    def __init__(self, client_options: dict[str, Any], seconds: float = READ_BACK_SECONDS) -> None:
         self.seconds = seconds
         self.consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **client_options,
             client_id="tandem-relay-confirm",
             enable_auto_commit=False,
             allow_auto_create_topics=False,

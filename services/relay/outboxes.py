@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.streaming.topics import ACCEPTED, REJECTED, exercise_topic
+from services.streaming.topics import ACCEPTED, REJECTED, exercise_topic, inbox_topic
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,8 @@ DEAD_LETTERS = Outbox(
 # What the router shared with each partner, to that partner's own topic, keyed by subject.
 INBOXES = Outbox(
     "inbox",
-    _rows_sql("inbox", "'partner.' || recipient || '.inbox'", "event->>'subject'", "event::text"),
+    _rows_sql(
+        "inbox", _literal(inbox_topic("' || recipient || '")), "event->>'subject'", "event::text"
+    ),
 )
 OUTBOXES = (EVENTS, REPUBLISH, DEAD_LETTERS, INBOXES)

@@ -20,6 +20,7 @@ from services.relay.confirm import Acknowledged, ReadBack
 from services.relay.outboxes import EVENTS, OUTBOXES, Outbox
 from services.settings import Settings
 from services.streaming.positions import EPOCH_HEADER
+from services.streaming.security import client_options
 from services.streaming.topics import CORE_TOPICS, ensure_topics
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ class Relay:
         if self._producer is None:
             ensure_topics(self.settings)
             self._producer = KafkaProducer(
-                bootstrap_servers=self.settings.require_kafka_bootstrap(),
+                **client_options(self.settings),
                 client_id="tandem-relay",
                 acks="all",
                 linger_ms=5,
@@ -128,7 +129,7 @@ class Relay:
 
     def read_back(self) -> ReadBack:
         if self._read_back is None:
-            self._read_back = ReadBack(self.settings.require_kafka_bootstrap())
+            self._read_back = ReadBack(client_options(self.settings))
         return self._read_back
 
     def _ensure(self, topics: set[str]) -> None:
@@ -225,7 +226,7 @@ class Relay:
 
     def _last_records_readable(self) -> bool:
         consumer = KafkaConsumer(
-            bootstrap_servers=self.settings.require_kafka_bootstrap(),
+            **client_options(self.settings),
             client_id="tandem-relay-probe",
             enable_auto_commit=False,
             allow_auto_create_topics=False,

@@ -31,6 +31,7 @@ from services.replay.run_topic import RunTopic
 from services.replay.sent_log import SentLog
 from services.settings import Settings
 from services.streaming.positions import EPOCH_HEADER, current_epoch
+from services.streaming.security import client_options
 from services.streaming.topics import ensure_topics, exercise_topic
 
 log = logging.getLogger(__name__)
@@ -80,9 +81,7 @@ class Player:
     def play(self) -> Progress:
         ensure_topics(self.settings, (exercise_topic(self.run.run),))
         epoch = str(current_epoch(self.conn)).encode()
-        self.producer = RunTopic(
-            self.settings.require_kafka_bootstrap(), self.topic, [(EPOCH_HEADER, epoch)]
-        )
+        self.producer = RunTopic(client_options(self.settings), self.topic, [(EPOCH_HEADER, epoch)])
         self.pages = ArchivePages(self.settings.require_database_url(), self.run)
         self.log = SentLog(self.settings.require_database_url(), self.run.run)
         self._listening.start()

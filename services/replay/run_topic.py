@@ -22,21 +22,21 @@ MAX_BATCH_BYTES = 512 * 1024
 
 
 class RunTopic:
-    def __init__(self, bootstrap: str, topic: str, headers: list[tuple[str, bytes]]) -> None:
+    def __init__(
+        self, client_options: dict[str, Any], topic: str, headers: list[tuple[str, bytes]]
+    ) -> None:
         self.topic = topic
         self.headers = headers
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, name=f"send-{topic}", daemon=True).start()
-        self.producer = self._call(self._start(bootstrap))
+        self.producer = self._call(self._start(client_options))
         self.partitions = sorted(self._call(self.producer.partitions_for(topic)))
         self.partition_of: dict[bytes, int] = {}
         self.waiting: dict[int, list[tuple[bytes, bytes, int]]] = defaultdict(list)
 
     @staticmethod
-    async def _start(bootstrap: str) -> AIOKafkaProducer:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", max_batch_size=MAX_BATCH_BYTES
-        )
+    async def _start(client_options: dict[str, Any]) -> AIOKafkaProducer:
+        producer = AIOKafkaProducer(**client_options, acks="all", max_batch_size=MAX_BATCH_BYTES)
         await producer.start()
         return producer
 

@@ -26,6 +26,7 @@ import psycopg
 from services.settings import Settings
 from services.streaming.batches import Batch, Committer, Record, Write
 from services.streaming.positions import Conn, PartitionLogs, current_epoch, record_epoch
+from services.streaming.security import faust_credentials
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ def make_app(settings: Settings, name: str, topic: str, write: Write, datadir: P
     app = faust.App(
         settings.topic(f"tandem-{name}"),
         broker=f"kafka://{settings.require_kafka_bootstrap()}",
+        broker_credentials=faust_credentials(settings),
         store="memory://",
         datadir=str(datadir),
         topic_allow_declare=False,

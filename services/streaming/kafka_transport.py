@@ -38,6 +38,7 @@ from services.streaming.positions import (
     record_epoch,
     start_offset,
 )
+from services.streaming.security import client_options
 from services.streaming.unreadable_records import unreadable_record
 
 log = logging.getLogger(__name__)
@@ -62,10 +63,10 @@ class BatchConsumer:
         self.topic = settings.topic(topic)
         self.relayed = relayed
         self.committer = Committer(conn, name, self.topic, write, unreadable)
-        self.bootstrap = settings.require_kafka_bootstrap()
+        self.client_options = client_options(settings)
         self.logs = PartitionLogs()
         self.consumer = KafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **self.client_options,
             client_id=f"tandem-{name}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -121,7 +122,7 @@ class BatchConsumer:
                 self.consumer.seek(tp, 0)
 
     def _pass_over_unreadable(self, reason: str) -> None:
-        tp, offset = unreadable_record(self.consumer, self.bootstrap)
+        tp, offset = unreadable_record(self.consumer, self.client_options)
         log.warning(
             "record could not be read; passed over",
             extra={"partition": tp.partition, "offset": offset, "error": reason},

@@ -9,6 +9,7 @@ with a second client, does.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import CorruptRecordError
@@ -16,13 +17,16 @@ from kafka.errors import CorruptRecordError
 PROBE_SECONDS = 10.0
 
 
-def unreadable_record(consumer: KafkaConsumer, bootstrap: str) -> tuple[TopicPartition, int]:
+def unreadable_record(
+    consumer: KafkaConsumer, client_options: dict[str, Any]
+) -> tuple[TopicPartition, int]:
     """The partition and offset of the next record that `consumer` (whose poll just failed)
-    cannot read; LookupError when every partition reads."""
+    cannot read, asked with a client of `client_options` (services/streaming/security.py);
+    LookupError when every partition reads."""
     assigned = sorted(consumer.assignment(), key=lambda tp: (tp.topic, tp.partition))
     ends = consumer.end_offsets(assigned)
     probe = KafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **client_options,
         client_id="tandem-unreadable-probe",
         enable_auto_commit=False,
         allow_auto_create_topics=False,

@@ -15,7 +15,8 @@ from services.replay.player import Player
 from services.replay.run_topic import RunTopic
 from services.replay.session import ReplayPlan, create
 from services.settings import Settings
-from services.streaming.topics import ensure_topics
+from services.streaming.security import client_options
+from services.streaming.topics import ensure_topics, exercise_topic
 from tests.bench.conftest import Results
 from tests.support.workload import incident_copies
 
@@ -53,9 +54,9 @@ def archived(database_url: str) -> list[dict[str, object]]:
 def raw_produce_rate(settings: Settings, events: list[dict[str, object]]) -> float:
     """The broker's raw rate: the same records, sent as the player sends them (aiokafka batches
     per partition), with nothing read or recorded."""
-    ensure_topics(settings, ("bench.raw",))
+    ensure_topics(settings, (exercise_topic("bench-raw"),))
     records = [(str(e["subject"]).encode(), orjson.dumps(e)) for e in events]
-    topic = RunTopic(str(settings.kafka_bootstrap), settings.topic("bench.raw"), [])
+    topic = RunTopic(client_options(settings), settings.topic(exercise_topic("bench-raw")), [])
     started = time.perf_counter()
     for first in range(0, len(records), PAGE_EVENTS):
         for key, value in records[first : first + PAGE_EVENTS]:

@@ -6,14 +6,11 @@ independently."""
 from __future__ import annotations
 
 import hashlib
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import psycopg
 import pytest
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from infra import migrate as migrations
@@ -23,7 +20,6 @@ from services.exercises.injects import inject_person_ref
 from services.store.events import StoredEvent, append_in
 from tests.support.person_ref_events import REFUSED, raised_data
 from tests.support.person_ref_search import tables_holding
-from tests.support.servers import with_database
 from tests.support.sharing_events import COUNCIL, FOODBANK, request_event, stock_event
 
 MIGRATION = "0011_door_pseudonyms"
@@ -38,16 +34,6 @@ RAISED = [
     (FOODBANK, "f-1", "nhs-111-222-3333"),
 ]
 RAW = {ref for _, _, ref in RAISED} | {"nhs-1", "nhs-2", "nhs-9", "9434765919", "inj-7", "inj-{n}"}
-
-
-@pytest.fixture
-def unmigrated(server_url: str) -> Iterator[str]:
-    name = f"tandem_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield with_database(server_url, name)
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def raised(partner: str, event_id: str, person_ref: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 from services.settings import Settings
 from services.streaming.positions import EPOCH_HEADER
+from services.streaming.security import client_options
 from services.streaming.topics import ACCEPTED
 from tests.support.servers import wait_for
 
@@ -19,7 +20,7 @@ def produce(
     settings: Settings, events: list[Mapping[str, Any]], epoch: int = 0, topic: str = ACCEPTED
 ) -> None:
     """Publish events as the relay does: keyed by subject, with the broker epoch header."""
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, linger_ms=5)
+    producer = KafkaProducer(**client_options(settings), linger_ms=5)
     for event in events:
         producer.send(
             settings.topic(topic),
@@ -35,7 +36,7 @@ def read_records(settings: Settings, topic: str, count: int) -> list[ConsumerRec
     """At least `count` records of a topic (full name after the prefix), from the start."""
     consumer = KafkaConsumer(
         settings.topic(topic),
-        bootstrap_servers=settings.kafka_bootstrap,
+        **client_options(settings),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=500,

@@ -13,26 +13,12 @@ import psycopg
 from services.settings import Settings
 from services.store.partners import Partner, add_partner
 from services.streaming.topics import ensure_topics
-from tests.support.partnership import COUNCIL, FOODBANK, council_and_foodbank
-from tests.support.raised_requests import raised_request
+from tests.support.partnership import FOODBANK, council_and_foodbank
+from tests.support.raised_requests import council_raised
 from tests.support.servers import running_gateway, service_process, wait_for
 from tests.support.topics import read_topic
 
 CHARITY = "age-uk-kingston"
-
-
-def raised(n: int) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": f"raised-{n}",
-        "source": f"/orgs/{COUNCIL}/helpline",
-        "type": "resilience.request.raised.v1",
-        "time": f"2020-04-01T09:{n:02d}:00Z",
-        "subject": f"r{n}",
-        "partner": COUNCIL,
-        "incident": "covid-2020",
-        "data": raised_request(f"r{n}", f"p-{n:06d}"),
-    }
 
 
 def publish(url: str, token: str, event: dict[str, Any]) -> None:
@@ -65,7 +51,7 @@ def test_shared_events_reach_the_feed_and_the_inbox_topic_minimised(
         service_process("services.router", settings, tmp_path / "router.log"),
         service_process("services.relay", settings, tmp_path / "relay.log"),
     ):
-        publish(url, council, raised(1))
+        publish(url, council, council_raised(1))
         page = wait_for(lambda: (got := feed(url, foodbank))["events"] and got, 60, "a share")
         [event] = page["events"]
         assert event["id"] == "raised-1"
@@ -74,7 +60,7 @@ def test_shared_events_reach_the_feed_and_the_inbox_topic_minimised(
         assert event["data"]["person_ref"] != "p-000001"
         assert feed(url, charity)["events"] == []  # no agreement, nothing shared
 
-        publish(url, council, raised(2))
+        publish(url, council, council_raised(2))
         more = wait_for(
             lambda: (got := feed(url, foodbank, page["cursor"]))["events"] and got, 60, ""
         )
