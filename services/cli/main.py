@@ -10,6 +10,7 @@ import typer
 from services.cli import (
     areas_commands,
     dashboards_commands,
+    editions_commands,  # noqa: F401  (registers `tandem sitrep issue` and `schedule`)
     figures_commands,
     publish_commands,
     refusals_commands,
@@ -31,7 +32,8 @@ app.add_typer(stack_commands.partner_app, name="partner")
 app.command()(stack_commands.simulate)
 app.command()(stack_commands.status)
 app.command()(stack_commands.down)
-app.command()(figures_commands.sitrep)
+# The sitrep's group: the report itself, and its editions' commands (editions_commands).
+app.add_typer(figures_commands.sitrep_app, name="sitrep")
 app.command()(figures_commands.incidents)
 app.command()(figures_commands.export)
 app.add_typer(dashboards_commands.dashboards_app, name="dashboards")

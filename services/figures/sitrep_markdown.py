@@ -6,6 +6,7 @@ The same report always renders to the same text: every table has a fixed order.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from schemas.thresholds import (
     AGEING,
@@ -17,6 +18,7 @@ from schemas.thresholds import (
     in_hours,
 )
 from services.figures.areas import AreaLine, counts_something
+from services.figures.changes import Change, sentences
 from services.figures.sitrep import Sitrep, rfc3339_utc
 
 STOCK_DAYS = in_days(STOCK_WINDOW)
@@ -24,10 +26,25 @@ PRIORITY_ORDER = ("urgent", "high", "routine")
 NOTHING = "_None._"
 
 
-def render_markdown(s: Sitrep) -> str:
-    """The sitrep as Markdown: headline numbers first, then one short section per figure."""
+@dataclass(frozen=True)
+class Changed:
+    """What a report shows changed, and since when: an edition, or another T."""
+
+    since: str
+    """`edition 6, 10 March 2024 09:00 UTC`, or a T."""
+    changes: Mapping[str, Change]
+    edition: str | None = None
+    """`Edition 7, issued … by …`, for an edition."""
+    notes: Sequence[str] = field(default_factory=tuple)
+    """Said under the changes: what late events did to the edition before."""
+
+
+def render_markdown(s: Sitrep, changed: Changed | None = None) -> str:
+    """The sitrep as Markdown: what changed (when asked), then headline numbers, then one short
+    section per figure."""
     sections = [
-        [f"# SitRep: {s.incident}", "", f"As at {rfc3339_utc(s.at)}."],
+        [f"# SitRep: {s.incident}", "", f"As at {rfc3339_utc(s.at)}." + edition_line(changed)],
+        *([] if changed is None else [what_changed(changed)]),
         headline(s),
         open_requests(s),
         declines_and_referrals(s),
@@ -38,6 +55,20 @@ def render_markdown(s: Sitrep) -> str:
         partners(s),
     ]
     return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
+
+
+def edition_line(changed: Changed | None) -> str:
+    return f" {changed.edition}." if changed is not None and changed.edition else ""
+
+
+def what_changed(changed: Changed) -> list[str]:
+    listed = [f"- {line}" for line in sentences(changed.changes, changed.since)]
+    return [
+        f"## What changed since {changed.since}",
+        "",
+        *(listed or ["_Nothing changed._"]),
+        *(line for note in changed.notes for line in ("", note)),
+    ]
 
 
 def headline(s: Sitrep) -> list[str]:
