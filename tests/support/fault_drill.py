@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 
 from infra.broker import free_port
+from infra.stack import services as stack_services
 from services.figures.sitrep import sitrep
 from services.figures.writer import apply_batch
 from services.sharing.accepted import Accepted
@@ -113,7 +114,8 @@ class FaultDrill:
     def run(self, fault: Fault, mid_stream: Terms | None = None) -> Recovery:
         """Stream, strike, time the recovery; then check everything; return the recovery.
         `mid_stream` terms are agreed once the stream has warmed up, just before the fault."""
-        wait_for(lambda: len(self.stack.services()) == 6, 60, "every service running")
+        every = len(stack_services(0))
+        wait_for(lambda: len(self.stack.services()) == every, 60, "every service running")
         self._take_in_leftovers()
         events, self.unsent = self.unsent[:EVENTS_PER_FAULT], self.unsent[EVENTS_PER_FAULT:]
         assert len(events) == EVENTS_PER_FAULT, "the demo incident has no events left"

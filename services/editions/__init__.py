@@ -1,0 +1,1 @@
+"""The editions service: issues the scheduled sitrep editions (services/figures/schedules.py)."""
