@@ -170,9 +170,10 @@ def shown(value: Value) -> str:
     return f"{value:,}"
 
 
-def sentence(path: str, change: Change, since: str) -> str:
-    """`Open requests 160 (+18 since edition 6, 09:00)`."""
-    return f"{label(path)} {shown(change.now)} ({signed(change)} since {since})"
+def sentence(path: str, change: Change, since: str | None = None) -> str:
+    """`Open requests 160 (+18 since edition 6, 09:00)`, or without `since`, `(+18)`."""
+    after = "" if since is None else f" since {since}"
+    return f"{label(path)} {shown(change.now)} ({signed(change)}{after})"
 
 
 def sentences(

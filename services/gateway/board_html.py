@@ -14,6 +14,8 @@ from html import escape
 
 from schemas.thresholds import AGEING, STOCK_WINDOW, URGENT_WAIT, WINDOW, in_days, in_hours
 from services.exercises.runs import RunStatus
+from services.figures.changes import largest, sentence
+from services.figures.editions import Edition
 from services.figures.incidents import WHY, when_text
 from services.figures.partners import PartnerLine
 from services.figures.sitrep import Sitrep, rfc3339_utc
@@ -163,6 +165,46 @@ def as_of(shown: IncidentBoard) -> str:
     return f"<p class='as-of'>As of {when(shown.report.at)}, {WHY[shown.basis]}.</p>"
 
 
+MOST_CHANGED = 5
+"""How many of an edition's changes the board lists: those that changed most."""
+
+
+def edition_section(name: str, edition: Edition | None) -> str:
+    """The incident's latest edition: its number, T, when and by whom it was issued, the figures
+    that changed most since the edition before, and what late events did to that one."""
+    title = f"<h3 id='incident-{name}-edition'>Latest sitrep edition</h3>"
+    if edition is None:
+        return title + (
+            "<p class='note'>No edition issued yet: <code>tandem sitrep issue --incident"
+            f" {name}</code> issues one, <code>tandem sitrep schedule</code> at set times.</p>"
+        )
+    issued = (
+        f"<p data-edition='{edition.number}'>Edition {edition.number}, as at {when(edition.at)},"
+        f" issued {when(edition.issued_at)} by {escape(edition.issued_by)}.</p>"
+    )
+    if edition.previous is None:
+        return title + issued + "<p class='note'>The first edition: nothing to compare.</p>"
+    paths = largest(edition.changes, MOST_CHANGED)
+    items = "".join(
+        f"<li data-change='{escape(path)}'>{escape(sentence(path, edition.changes[path]))}</li>"
+        for path in paths
+    )
+    others = len(edition.changes) - len(paths)
+    changed = (
+        f"<p>What changed most since edition {edition.previous}:</p><ul>{items}</ul>"
+        + (f"<p class='note'>And {others} other figures changed.</p>" if others > 0 else "")
+        if paths
+        else f"<p>Nothing changed since edition {edition.previous}.</p>"
+    )
+    late = (
+        f"<p class='note' data-late='{edition.late.edition}'>Late events:"
+        f" {escape(edition.late.words())}.</p>"
+        if edition.late
+        else ""
+    )
+    return title + issued + changed + late
+
+
 URGENT_HOURS = in_hours(URGENT_WAIT)
 LOAD_AREAS = (
     "No areas are loaded, so there is no map: load the deployment's areas with"
@@ -293,6 +335,7 @@ def incident_section(shown: IncidentBoard, areas: LoadedAreas | None) -> str:
         + as_of(shown)
         + f"<p class='note'>Events from {when(first)} to {when(latest)}.</p>"
         + tiles(report)
+        + edition_section(name, shown.edition)
         + map_section(shown, areas)
         + "<div class='tables'>"
         + counts("Open requests by need", "need", "requests.open_by_need", requests.open_by_need)
