@@ -1,13 +1,19 @@
 """1. Situation overview: the sitrep's headline numbers, requests raised against fulfilled hour
-by hour, and what the open requests need."""
+by hour, what the open requests need, and the latest sitrep edition with what changed."""
 
 from __future__ import annotations
 
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from dashboards.area_map import map_panel
-from dashboards.panels import bar_gauge_panel, headline_panel, tandem_dashboard, time_series_panel
-from dashboards.sitrep_sql import HEADLINE, OPEN_REQUESTS, over_section, scope
+from dashboards.panels import (
+    bar_gauge_panel,
+    headline_panel,
+    table_panel,
+    tandem_dashboard,
+    time_series_panel,
+)
+from dashboards.sitrep_sql import HEADLINE, INCIDENT, OPEN_REQUESTS, RUN, over_section, scope
 
 UID = "tandem-overview"
 
@@ -46,12 +52,37 @@ OPEN_BY_NEED = over_section(
 )
 
 
+# Editions are of the live figures (an exercise run has none), and the latest is shown whatever
+# the time range: it is what the partnership last received.
+LATEST_EDITION_OF = f"""
+SELECT number, at, issued_at, issued_by, changes FROM sitrep_editions
+WHERE incident = {INCIDENT} AND {RUN} = 'live'
+ORDER BY number DESC LIMIT 1
+""".strip()
+
+LATEST_EDITION = f"""
+SELECT number AS edition, at AS "as at", issued_at AS "issued at", issued_by AS "issued by",
+       (SELECT count(*) FROM jsonb_object_keys(changes)) AS "figures changed"
+FROM ({LATEST_EDITION_OF}) AS latest
+""".strip()
+
+# Every figure that changed since the edition before (services/figures/changes.py), the largest
+# change first; a text figure, or a line on one side only, has no numeric change and comes last.
+EDITION_CHANGES = f"""
+SELECT figure.key AS figure, figure.value->>'now' AS now, figure.value->>'then' AS then,
+       (figure.value->>'change')::numeric AS change
+FROM ({LATEST_EDITION_OF}) AS latest, jsonb_each(latest.changes) AS figure
+ORDER BY abs((figure.value->>'change')::numeric) DESC NULLS LAST, figure.key
+""".strip()
+
+
 def dashboard() -> Dashboard:
     return tandem_dashboard(
         UID,
         "Tandem · Situation overview",
         "The sitrep's headline numbers at the end of the time range, requests raised against"
-        " fulfilled hour by hour, and open requests by need.",
+        " fulfilled hour by hour, open requests by need, and the latest sitrep edition with"
+        " what changed since the one before.",
         "10s",
         [
             [headline_panel(HEADLINE[key]) for key in TOP_ROW],
@@ -71,6 +102,22 @@ def dashboard() -> Dashboard:
                     description="Requests open at the end of the range, by their latest need.",
                     width=8,
                     height=9,
+                ),
+            ],
+            [
+                table_panel(
+                    "Latest sitrep edition",
+                    LATEST_EDITION,
+                    description="The incident's latest edition as issued (`tandem sitrep issue`"
+                    " or its schedule): its number, its T, when and by whom it was issued.",
+                    width=8,
+                ),
+                table_panel(
+                    "What changed since the edition before",
+                    EDITION_CHANGES,
+                    description="Each figure of the latest edition that changed since the one"
+                    " before: now, then and the change, the largest first.",
+                    width=16,
                 ),
             ],
         ],

@@ -29,6 +29,7 @@ from dashboards.panels import (
     RUNS_SQL,
 )
 from dashboards.sitrep_sql import HEADLINES
+from services.figures.editions import edition, issue
 from services.figures.sitrep import Sitrep, sitrep
 from services.figures.writer import apply_batch
 from services.sharing.agreements import Terms
@@ -73,6 +74,7 @@ def conn(server_url: str, template_db: str) -> Iterator[Connection]:
             agree_between_demo_partners(connection)
             start_exercise(connection)
             place_demo_areas(connection)
+            issue_editions(connection)
             yield connection
             connection.rollback()
     finally:
@@ -85,6 +87,14 @@ def place_demo_areas(conn: Connection) -> None:
     codes = sorted({str(e["data"]["area"]) for e in DEMO.events if "area" in e["data"]})
     centres = {code: (51.35 + n // 4 * 0.02, -0.33 + n % 4 * 0.03) for n, code in enumerate(codes)}
     load_places(conn, Places({code: code.title() for code in codes}, {}), centres)
+
+
+def issue_editions(conn: Connection) -> None:
+    """Two sitrep editions of the live incident, a day in and at its last event, for the
+    overview's editions panels."""
+    for at in (ENDS[0], LAST):
+        issue(conn, INCIDENT, at, "resilience cell", at)
+        conn.commit()
 
 
 def start_exercise(conn: Connection) -> None:
@@ -379,3 +389,21 @@ def test_injects_show_on_the_run_they_belong_to(database_url: str) -> None:
     assert rows == [
         (datetime(2020, 3, 22, 10, tzinfo=UTC), "Inject i1: Hub closes", "inject,fired")
     ]
+
+
+def test_the_editions_panels_read_the_latest_edition_and_its_changes(conn: Connection) -> None:
+    overview = next(m for m in MODELS if m["uid"] == "tandem-overview")
+    panels = {p["title"]: p["targets"][0]["rawSql"] for p in overview["panels"]}
+    latest = edition(conn, INCIDENT, 2)
+    conn.rollback()
+    columns, rows = query(conn, panels["Latest sitrep edition"], LAST)
+    assert columns == ["edition", "as at", "issued at", "issued by", "figures changed"]
+    assert rows == [(2, LAST, LAST, "resilience cell", len(latest.changes))]
+    columns, rows = query(conn, panels["What changed since the edition before"], LAST)
+    assert columns == ["figure", "now", "then", "change"]
+    assert {row[0] for row in rows} == set(latest.changes) and len(rows) > 10
+    numeric = [abs(row[3]) for row in rows if row[3] is not None]
+    assert numeric == sorted(numeric, reverse=True)
+    opened = latest.changes["requests.raised_total"]
+    assert ("requests.raised_total", str(opened.now), str(opened.then), opened.change) in rows
+    assert query(conn, panels["Latest sitrep edition"], LAST, EXERCISE)[1] == []
