@@ -35,18 +35,22 @@ def issue(
 ) -> None:
     """Record the incident's next sitrep edition (its figures kept as they are now) and print
     it, with what changed since the edition before."""
+    from services.figures.editions import edition as stored
     from services.figures.editions import issue as issue_edition
 
     with figures_connection() as conn:
         when, said = report_time(conn, incident, at, "live")
         edition = issue_edition(conn, incident, when, by, datetime.now(UTC))
         conn.commit()
-    assert edition is not None  # only a scheduled slot is ever issued already
+        assert edition is not None  # only a scheduled slot is ever issued already
+        previous = None if edition.previous is None else stored(conn, incident, edition.previous)
     typer.echo(f"{incident} edition {edition.number} {said}", err=True)
-    show_edition(edition, report_format)
+    show_edition(edition, None if previous is None else previous.since(), report_format)
 
 
-def show_edition(edition: Edition, report_format: ReportFormat) -> None:
+def show_edition(edition: Edition, since: str | None, report_format: ReportFormat) -> None:
+    """The edition as JSON, or as the sitrep's Markdown with its changes since `since` (the
+    edition before, in words) and what late events did to that one."""
     from services.figures.incidents import when_text
     from services.figures.sitrep_markdown import Changed, render_markdown
 
@@ -55,12 +59,8 @@ def show_edition(edition: Edition, report_format: ReportFormat) -> None:
         return
     when = when_text(edition.issued_at)
     issued = f"Edition {edition.number}, issued {when} by {edition.issued_by}"
-    if edition.previous is None:
-        changed = Changed("no earlier edition", {}, issued)
-    else:
-        since = f"edition {edition.previous}"
-        late = [f"Late events: {edition.late.words()}."] if edition.late else []
-        changed = Changed(since, edition.changes, issued, late)
+    late = [f"Late events: {edition.late.words()}."] if edition.late else []
+    changed = Changed(since, edition.changes, issued, late)
     typer.echo(render_markdown(edition.figures, changed), nl=False)
 
 

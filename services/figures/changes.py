@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from schemas.thresholds import AGEING, STOCK_WINDOW, URGENT_WAIT, WINDOW, in_days, in_hours
 from services.figures.model import Figures
 from services.figures.sitrep import Sitrep
 
@@ -116,22 +117,24 @@ def largest(found: Mapping[str, Change], count: int) -> list[str]:
 
 
 def label(path: str) -> str:
-    """A figure's path in words: `areas[riverside].urgent_open` → `Area riverside: urgent open`."""
+    """A figure's path in words: `areas[riverside].urgent_open` → `Area riverside: urgent open
+    requests`."""
     head, _, name = path.rpartition(".")
     if name.endswith("]"):  # a breakdown: requests.open_by_need[food]
         breakdown, key = name[:-1].split("[", 1)
         return f"{NAMES[breakdown]}: {words(key)}"
     if head.endswith("]"):  # a line: stock[hub-a/tinned].level
         section, key = head[:-1].split("[", 1)
-        return f"{SECTIONS[section]} {key}: {words(name)}"
+        return f"{SECTIONS[section]} {key}: {NAMES.get(name, words(name))}"
     return NAMES.get(name, words(name)).capitalize()
 
 
+LAST_WINDOW = f"in the last {in_hours(WINDOW)} hours"
 NAMES = {
     "open": "open requests",
     "raised_total": "requests raised in total",
-    "open_over_72h": "requests open over 72 hours",
-    "fulfilled_window": "requests fulfilled in the last 24 hours",
+    "open_over_72h": f"requests open over {in_hours(AGEING)} hours",
+    "fulfilled_window": f"requests fulfilled {LAST_WINDOW}",
     "median_hours_to_fulfil": "median hours to fulfil",
     "open_by_need": "Open requests by need",
     "open_by_priority": "Open requests by priority",
@@ -140,7 +143,11 @@ NAMES = {
     "available": "volunteers available",
     "deployed_now": "volunteers deployed now",
     "never_deployed": "volunteers never deployed",
-    "minutes_window": "volunteer minutes in the last 24 hours",
+    "minutes_window": f"volunteer minutes {LAST_WINDOW}",
+    "urgent_open": "urgent open requests",
+    "unmet_urgent_over_4h": f"urgent requests unmet over {in_hours(URGENT_WAIT)} hours",
+    "deployments_window": f"deployments {LAST_WINDOW}",
+    "distributed_7d": f"distributed in the last {in_days(STOCK_WINDOW)} days",
 }
 SECTIONS = {
     "referrals": "Referrals",

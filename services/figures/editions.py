@@ -52,12 +52,12 @@ class Late(Figures):
         return rfc3339_utc(at)
 
     def words(self, most: int = 3) -> str:
-        """`edition 6 would now read 151 open requests (142 as issued: +9 arrived late), …`:
+        """`edition 6 would now read Open requests 151 (142 as issued, +9 from late events), …`:
         the `most` figures that changed most, and how many others did."""
         shown_paths = largest(self.changes, most)
         read = ", ".join(
-            f"{shown(c.now)} {label(path).lower()} ({shown(c.then)} as issued"
-            + (f": {c.change:+,} arrived late)" if c.change is not None else ")")
+            f"{label(path)} {shown(c.now)} ({shown(c.then)} as issued"
+            + (f", {c.change:+,} from late events)" if c.change is not None else ")")
             for path, c in ((path, self.changes[path]) for path in shown_paths)
         )
         others = len(self.changes) - len(shown_paths)
@@ -66,7 +66,7 @@ class Late(Figures):
             if others
             else ""
         )
-        return f"edition {self.edition} would now read {read}{more}"
+        return f"edition {self.edition} would now read: {read}{more}"
 
 
 class EditionLine(Figures):

@@ -30,8 +30,9 @@ NOTHING = "_None._"
 class Changed:
     """What a report shows changed, and since when: an edition, or another T."""
 
-    since: str
-    """`edition 6, 10 March 2024 09:00 UTC`, or a T."""
+    since: str | None
+    """`edition 6, 10 March 2024 09:00 UTC`, or a T; None for a first edition, which has no
+    changes to show."""
     changes: Mapping[str, Change]
     edition: str | None = None
     """`Edition 7, issued … by …`, for an edition."""
@@ -42,9 +43,10 @@ class Changed:
 def render_markdown(s: Sitrep, changed: Changed | None = None) -> str:
     """The sitrep as Markdown: what changed (when asked), then headline numbers, then one short
     section per figure."""
+    since = None if changed is None else changed.since
     sections = [
         [f"# SitRep: {s.incident}", "", f"As at {rfc3339_utc(s.at)}." + edition_line(changed)],
-        *([] if changed is None else [what_changed(changed)]),
+        *([] if changed is None or since is None else [what_changed(since, changed)]),
         headline(s),
         open_requests(s),
         declines_and_referrals(s),
@@ -61,10 +63,10 @@ def edition_line(changed: Changed | None) -> str:
     return f" {changed.edition}." if changed is not None and changed.edition else ""
 
 
-def what_changed(changed: Changed) -> list[str]:
-    listed = [f"- {line}" for line in sentences(changed.changes, changed.since)]
+def what_changed(since: str, changed: Changed) -> list[str]:
+    listed = [f"- {line}" for line in sentences(changed.changes, since)]
     return [
-        f"## What changed since {changed.since}",
+        f"## What changed since {since}",
         "",
         *(listed or ["_Nothing changed._"]),
         *(line for note in changed.notes for line in ("", note)),

@@ -74,12 +74,13 @@ def test_an_issued_edition_is_kept_and_the_next_says_what_changed_and_came_late(
     )
     # At T+3h s1 is cancelled, s4, s5 and s6 open: 3 open against edition 1's 1.
     assert "# SitRep: flood-2024\n\nAs at 2024-03-10T15:00:00Z. Edition 2, issued" in second
-    assert "## What changed since edition 1\n" in second
-    assert "- Open requests 3 (+2 since edition 1)\n" in second
-    assert "- Hub hub-a: status closed (was open since edition 1)\n" in second
-    assert "- Hub hub-b: parcels per day 40 (new since edition 1)\n" in second
+    since = "since edition 1, 10 March 2024 12:00 UTC"
+    assert f"## What changed {since}\n" in second
+    assert f"- Open requests 3 (+2 {since})\n" in second
+    assert f"- Hub hub-a: status closed (was open {since})\n" in second
+    assert f"- Hub hub-b: parcels per day 40 (new {since})\n" in second
     assert (
-        "Late events: edition 1 would now read 3 open requests (1 as issued: +2 arrived late)"
+        "Late events: edition 1 would now read: Open requests 3 (1 as issued, +2 from late events)"
     ) in second
 
     stored = json.loads(

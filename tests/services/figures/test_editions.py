@@ -72,8 +72,8 @@ def test_an_edition_keeps_its_figures_and_the_next_says_what_changed_and_what_ca
     assert late["requests.open"] == {"now": 3, "then": 1, "change": 2}
     assert late["requests.raised_total"] == {"now": 5, "then": 3, "change": 2}
     assert second.late.words(2) == (
-        "edition 1 would now read 3 open requests (1 as issued: +2 arrived late), "
-        f"5 requests raised in total (3 as issued: +2 arrived late) and {len(late) - 2} other"
+        "edition 1 would now read: Open requests 3 (1 as issued, +2 from late events), "
+        f"Requests raised in total 5 (3 as issued, +2 from late events) and {len(late) - 2} other"
         " figures changed"
     )
 

@@ -61,7 +61,8 @@ def test_the_board_shows_the_latest_edition_and_what_changed_most(
         ]
         late = section.locator("[data-late]")
         assert late.inner_text().startswith(
-            "Late events: edition 1 would now read 2 open requests (1 as issued: +1 arrived late)"
+            "Late events: edition 1 would now read: Open requests 2 (1 as issued, +1 from late"
+            " events)"
         )
         assert axe_violations(page) == []
         assert errors == []
