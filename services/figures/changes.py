@@ -26,30 +26,16 @@ Value = int | float | str | None
 
 BREAKDOWNS = ("open_by_need", "open_by_priority", "declined_by_reason")
 
-# Each list of lines, the fields that key a line, and the figures of a line (not its key, nor
-# an area's name or list of hubs, which are not counts).
-LINES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "referrals": (("from", "to"), ("count",)),
-    "stock": (("hub_id", "item"), ("level", "distributed_7d", "days_of_cover")),
-    "hubs": (("hub_id",), ("status", "parcels_per_day")),
-    "partners": (
-        ("partner",),
-        ("events", "requests_accepted", "requests_fulfilled", "capacity_status"),
-    ),
-    "areas": (
-        ("area",),
-        (
-            "open",
-            "urgent_open",
-            "unmet_urgent_over_4h",
-            "volunteers_registered",
-            "volunteers_available",
-            "deployments_window",
-            "minutes_window",
-            "lowest_days_of_cover",
-        ),
-    ),
+# Each list of lines and the fields that key a line; its other fields are its figures but for
+# an area's name and its list of hubs, which are not counts.
+LINE_KEYS = {
+    "referrals": ("from", "to"),
+    "stock": ("hub_id", "item"),
+    "hubs": ("hub_id",),
+    "partners": ("partner",),
+    "areas": ("area",),
 }
+NOT_FIGURES = ("name", "hubs")
 
 
 class Change(Figures):
@@ -69,10 +55,16 @@ def figures(report: Sitrep) -> dict[str, Value]:
                 flat.update({f"{section}.{name}[{key}]": n for key, n in value.items()})
             else:
                 flat[f"{section}.{name}"] = value
-    for section, (keys, names) in LINES.items():
+    for section, keys in LINE_KEYS.items():
         for line in data[section]:
             key = "/".join(str(line[k]) for k in keys)
-            flat.update({f"{section}[{key}].{name}": line[name] for name in names})
+            flat.update(
+                {
+                    f"{section}[{key}].{name}": value
+                    for name, value in line.items()
+                    if name not in keys and name not in NOT_FIGURES
+                }
+            )
     return flat
 
 
