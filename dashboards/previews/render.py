@@ -443,9 +443,23 @@ def demo_database() -> Iterator[str]:
                     conn.commit()
                 exercise_run(conn, events)
                 illustrative_areas(conn, events)
+                sitrep_editions(conn, str(events[0]["incident"]))
             yield url
         finally:
             server.stop()
+
+
+EDITIONS = (datetime(2020, 4, 6, 8, tzinfo=UTC), datetime(2020, 4, 6, 16, tzinfo=UTC))
+"""The example editions: 09:00 and 17:00 UK time (BST) on a day of the incident, issued on time."""
+
+
+def sitrep_editions(conn: psycopg.Connection[Any], incident: str) -> None:
+    """Two editions of the incident, for the overview's editions panels."""
+    from services.figures.editions import issue
+
+    for at in EDITIONS:
+        issue(conn, incident, at, "Kingston resilience cell", at)
+        conn.commit()
 
 
 def exercise_run(conn: psycopg.Connection[Any], events: list[dict[str, Any]]) -> None:

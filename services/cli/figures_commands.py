@@ -221,6 +221,8 @@ def changed_since(conn: psycopg.Connection[Any], report: Sitrep, since: str, run
     from services.figures.sitrep_markdown import Changed
 
     if since.isdigit():
+        if run != "live":
+            raise ValueError(f"editions are of the live figures, not of run {run}: --since a time")
         then = edition(conn, report.incident, int(since))
         return Changed(then.since(), changes(report, then.figures))
     at = parse_at(since)
