@@ -46,14 +46,16 @@ def test_the_board_shows_the_latest_edition_and_what_changed_most(
         )
         # Since edition 1 (1 open, 3 raised): s4 and n1..n3 are open and raised by the
         # council, 3 of them shelter; s1 is still open at 13:00 (it is cancelled at 14:00).
-        # The largest changes first (+4, +4, +4, +4, +3), the headline's before the lines'.
+        # The headline's first, then the breakdowns' and lines', each by its change against
+        # what it was: open 1 → 5 (×4), raised 3 → 7 (×1.33); the area's open 1 → 5 (×4),
+        # shelter and routine 0 → 3 (3 against 1), before the council's events 4 → 8 (×1).
         changes = section.locator("[data-change]")
         assert changes.evaluate_all("items => items.map(i => i.dataset.change)") == [
             "requests.open",
             "requests.raised_total",
             "areas[unknown].open",
-            "partners[council].events",
             "requests.open_by_need[shelter]",
+            "requests.open_by_priority[routine]",
         ]
         assert changes.all_inner_texts()[:2] == [
             "Open requests 5 (+4)",
