@@ -15,7 +15,7 @@ numeric change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from schemas.thresholds import AGEING, STOCK_WINDOW, URGENT_WAIT, WINDOW, in_days, in_hours
@@ -71,11 +71,11 @@ def figures(report: Sitrep) -> dict[str, Value]:
 def changes(now: Sitrep, then: Sitrep) -> dict[str, Change]:
     """Each figure that differs between `then` and `now`, in the order of the sitrep."""
     after, before = figures(now), figures(then)
-    return {
-        path: change_of(after.get(path, absent(path)), before.get(path, absent(path)))
+    pairs = {
+        path: (after.get(path, absent(path)), before.get(path, absent(path)))
         for path in ordered(after, before)
-        if after.get(path, absent(path)) != before.get(path, absent(path))
     }
+    return {path: change_of(a, b) for path, (a, b) in pairs.items() if a != b}
 
 
 def absent(path: str) -> Value:
@@ -84,9 +84,11 @@ def absent(path: str) -> Value:
 
 
 def change_of(now: Value, then: Value) -> Change:
-    numeric = all(isinstance(v, int | float) for v in (now, then))
-    difference = round(now - then, 2) if numeric else None  # type: ignore[operator]
-    return Change(now=now, then=then, change=difference)
+    """Rounded to the hundredth, the finest of the sitrep's figures (the median's hours), so
+    that a float's binary noise never shows as a change."""
+    if isinstance(now, int | float) and isinstance(then, int | float):
+        return Change(now=now, then=then, change=round(now - then, 2))
+    return Change(now=now, then=then, change=None)
 
 
 def ordered(*flats: Mapping[str, Value]) -> list[str]:
@@ -184,7 +186,5 @@ def sentence(path: str, change: Change, since: str | None = None) -> str:
     return f"{label(path)} {shown(change.now)} ({signed(change)}{after})"
 
 
-def sentences(
-    found: Mapping[str, Change], since: str, paths: Iterable[str] | None = None
-) -> list[str]:
-    return [sentence(path, found[path], since) for path in (found if paths is None else paths)]
+def sentences(found: Mapping[str, Change], since: str) -> list[str]:
+    return [sentence(path, change, since) for path, change in found.items()]
