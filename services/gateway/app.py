@@ -13,6 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from services.authority.person_refs import door_key_async
 from services.gateway import refusals
+from services.gateway.area_cache import AreaCache
 from services.gateway.auth import Authenticator
 from services.gateway.rate_limits import RateLimits
 from services.gateway.refusals import Refused
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         listener = RevocationListener(settings.require_database_url(), verified).start()
         app.state.auth = Authenticator(pool, verified)
         app.state.store = EventStore(pool, max_waiting_events=settings.max_waiting_events)
+        app.state.areas = AreaCache(pool, settings)
         app.state.rate_limits = RateLimits(
             settings.partner_events_per_second, settings.partner_burst_events
         )

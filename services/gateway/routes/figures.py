@@ -9,14 +9,14 @@ from typing import Annotated, Any, TypeVar
 
 import psycopg
 from fastapi import APIRouter, Query, Request, Response
-from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
 from schemas.envelope import EventTime
 from services.exercises.runs import Conn, standing_run_time
-from services.figures.area_map import BOUNDARIES, areas_geojson, boundaries
+from services.figures.area_map import areas_geojson
 from services.figures.incidents import UnknownIncident, check_incident
 from services.figures.sitrep import AreaFigures, Sitrep, area_figures_async, sitrep_async
+from services.gateway.area_cache import AreaCache
 from services.gateway.auth import CallingPartner
 from services.gateway.path_ids import IncidentId, RunQuery
 from services.gateway.refusals import Refused
@@ -75,10 +75,9 @@ async def incident_areas_geojson(
     run: RunQuery = "live",
 ) -> Response:
     report = await report_at(request, incident, at, run, area_figures_async)
-    pool: AsyncConnectionPool = request.app.state.pool
-    async with pool.connection() as conn:
-        cursor = await conn.cursor(row_factory=tuple_row).execute(BOUNDARIES)
-        places = boundaries(await cursor.fetchall())
+    areas: AreaCache = request.app.state.areas
+    cached = await areas.current()
+    places = {} if cached is None else cached.loaded.places
     return Response(areas_geojson(report, places), media_type="application/geo+json")
 
 
