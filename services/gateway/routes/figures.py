@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
-import psycopg
 from fastapi import APIRouter, Query, Request, Response
 from psycopg_pool import AsyncConnectionPool
 
@@ -82,7 +81,6 @@ async def incident_areas_geojson(
 
 
 Report = TypeVar("Report", Sitrep, AreaFigures)
-AsyncConn = psycopg.AsyncConnection[Any]
 
 
 async def report_at(
@@ -90,7 +88,7 @@ async def report_at(
     incident: str,
     at: datetime | None,
     run: str,
-    read: Callable[[AsyncConn, str, datetime, str], Awaitable[Report]],
+    read: Callable[[AsyncConnectionPool, str, datetime, str], Awaitable[Report]],
 ) -> Report:
     """`read`'s figures at `at`, or where T stands by default; 404 for an incident with no
     event."""
@@ -102,13 +100,13 @@ async def report_at(
     except OverflowError:
         raise Refused(422, f"at {at.isoformat()} is too early to have figures") from None
     pool: AsyncConnectionPool = request.app.state.pool
-    async with pool.connection() as conn:
-        try:
-            if run == "live":  # a run's incident is its own, with or without events yet
+    if run == "live":  # a run's incident is its own, with or without events yet
+        async with pool.connection() as conn:
+            try:
                 await check_incident(conn, incident)
-        except UnknownIncident as exc:
-            raise Refused(404, str(exc)) from None
-        return await read(conn, incident, at, run)
+            except UnknownIncident as exc:
+                raise Refused(404, str(exc)) from None
+    return await read(pool, incident, at, run)
 
 
 def standing(run: str) -> Callable[[Conn], datetime]:
