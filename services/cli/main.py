@@ -15,6 +15,7 @@ from services.cli import (
     replay_commands,
     sharing_commands,
     stack_commands,
+    webhook_commands,
 )
 
 # Plain help (click's): the rich help shows a flag as if it took a value (`--no-demo <bool>`).
@@ -41,3 +42,4 @@ app.add_typer(replay_commands.lesson_app, name="lesson")
 app.command()(publish_commands.publish)
 app.add_typer(publish_commands.mapping_app, name="mapping")
 app.command()(refusals_commands.refusals)
+app.add_typer(webhook_commands.webhook_app, name="webhook")

@@ -16,7 +16,7 @@ from services.gateway import refusals
 from services.gateway.auth import Authenticator
 from services.gateway.rate_limits import RateLimits
 from services.gateway.refusals import Refused
-from services.gateway.routes import board, events, exercises, feed, figures, health
+from services.gateway.routes import board, events, exercises, feed, figures, health, webhooks
 from services.gateway.routes import refusals as refusals_routes
 from services.settings import Settings
 from services.store.events import (
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     events.describe_with_contract(app)
-    for routes in (events, health, figures, feed, exercises, refusals_routes, board):
+    for routes in (events, health, figures, feed, exercises, refusals_routes, board, webhooks):
         app.include_router(routes.router)
 
     app.add_exception_handler(Refused, refusals.answer)
