@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 
+import uvloop
 from psycopg_pool import AsyncConnectionPool
 
 from services.runtime import start_service
@@ -37,7 +38,7 @@ def main() -> None:
     settings, stop = start_service("webhooks")
     with connect(settings) as conn:
         become_the_active_instance(conn, "webhooks")
-        asyncio.run(deliver(settings, stop))
+        uvloop.run(deliver(settings, stop))  # a delivery's cost is mostly event-loop work
 
 
 if __name__ == "__main__":

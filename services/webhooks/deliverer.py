@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import aiohttp
 from psycopg_pool import AsyncConnectionPool
 
 from services.settings import Settings
@@ -32,6 +32,9 @@ from services.sharing.webhooks import GONE, Failing, body, delivery_id, failed, 
 log = logging.getLogger(__name__)
 
 PAGE = 100
+ANSWER_BYTES = 64 * 1024
+"""Of an answer's body, read only so its connection can carry the next delivery; a longer one
+costs the connection rather than the memory."""
 IDLE_SECONDS = 0.1
 """How often a caught-up webhook looks for new inbox events: the most it adds to their lag."""
 RELOAD_SECONDS = 0.5
@@ -91,9 +94,10 @@ class Deliverer:
 
     async def follow(self, webhook_id: str) -> None:
         """Deliver one webhook until it is removed or parked."""
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(
-            limits=limits, follow_redirects=False, trust_env=False, timeout=self.timeout
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=1),
+            timeout=aiohttp.ClientTimeout(total=self.timeout),
+            headers={"user-agent": "Tandem-Webhooks/1"},
         ) as client:
             while True:
                 async with self.pool.connection() as conn:
@@ -129,7 +133,7 @@ class Deliverer:
 
     async def _deliver(
         self,
-        client: httpx.AsyncClient,
+        client: aiohttp.ClientSession,
         webhook_id: str,
         state: store.DeliveryState,
         entries: list[InboxEntry],
@@ -142,6 +146,7 @@ class Deliverer:
         except UrlRefused as exc:
             return Round(position, 0, self._failed(state.failing, f"refused: {exc}"))
         url, host = pinned(target, address)
+        server_name = target.host if target.scheme == "https" else None
         for entry in entries:
             if state.types is not None and entry.event.get("type") not in state.types:
                 position = entry.seq
@@ -150,7 +155,8 @@ class Deliverer:
             delivery = delivery_id(webhook_id, entry.seq)
             # The receiver checks the timestamp against its own clock: the real one, always.
             signed = headers(state.secret, delivery, int(time.time()), content)
-            error, gone = await self._post(client, url, host, target.host, signed, content)
+            signed["host"] = host
+            error, gone = await self._post(client, url, server_name, signed, content)
             if error is not None:
                 return Round(position, delivered, self._failed(state.failing, error, gone=gone))
             position, delivered = entry.seq, delivered + 1
@@ -158,33 +164,31 @@ class Deliverer:
 
     async def _post(
         self,
-        client: httpx.AsyncClient,
+        client: aiohttp.ClientSession,
         url: str,
-        host: str,
-        server_name: str,
+        server_name: str | None,
         signed: dict[str, str],
         content: bytes,
     ) -> tuple[str | None, bool]:
         """POST one delivery; (None, False) when the receiver took it, else why not and whether
-        it said the endpoint is gone. The answer's body is never read."""
+        it said the endpoint is gone."""
         try:
-            async with asyncio.timeout(self.timeout):
-                request = client.build_request(
-                    "POST",
-                    url,
-                    content=content,
-                    headers={**signed, "host": host, "user-agent": "Tandem-Webhooks/1"},
-                    extensions={"sni_hostname": server_name},
-                )
-                response = await client.send(request, stream=True)
-                await response.aclose()
+            async with client.post(
+                url,
+                data=content,
+                headers=signed,
+                allow_redirects=False,
+                server_hostname=server_name,
+            ) as response:
+                status = response.status
+                await _drain(response)
         except TimeoutError:
             return f"no answer within {self.timeout:g} s", False
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             return f"{type(exc).__name__}: {exc}".strip().rstrip(":"), False
-        if 200 <= response.status_code < 300:
+        if 200 <= status < 300:
             return None, False
-        return f"HTTP {response.status_code}", response.status_code == GONE
+        return f"HTTP {status}", status == GONE
 
     def _failed(self, before: Failing | None, error: str, *, gone: bool = False) -> Failing:
         return failed(before, error, self.clock(), self.window, self.rng, gone=gone)
@@ -201,3 +205,11 @@ class Deliverer:
             log.warning("webhook parked: retried for its whole window", extra=extra)
         else:
             log.info("webhook delivery failed; will retry", extra=extra)
+
+
+async def _drain(response: aiohttp.ClientResponse) -> None:
+    read = 0
+    async for chunk in response.content.iter_chunked(16 * 1024):
+        read += len(chunk)
+        if read > ANSWER_BYTES:
+            return
