@@ -18,7 +18,7 @@ from services.sharing.store import read_inbox, revoke_agreement, share_batch
 from services.sharing.webhook_store import add_webhook, resume_webhook, webhooks
 from services.sharing.webhooks import signature
 from tests.support.servers import wait_for
-from tests.support.sharing_events import AGE_UK, COUNCIL, FOODBANK, MUTUAL_AID, accept
+from tests.support.sharing_events import AGE_UK, COUNCIL, FOODBANK, MUTUAL_AID, accept, register
 from tests.support.webhooks import (
     HANG,
     Clock,
@@ -38,11 +38,7 @@ Conn = psycopg.Connection[Any]
 @pytest.fixture
 def conn(database_url: str) -> Iterator[Conn]:
     with psycopg.connect(database_url) as connection:
-        connection.execute(
-            "INSERT INTO partners (id, name) SELECT p, p FROM unnest(%s::text[]) p",
-            ([FOODBANK, COUNCIL, MUTUAL_AID, AGE_UK],),
-        )
-        connection.commit()
+        register(connection, FOODBANK, COUNCIL, MUTUAL_AID, AGE_UK)
         yield connection
 
 

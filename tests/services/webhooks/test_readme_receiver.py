@@ -17,7 +17,7 @@ from services.sharing.webhook_store import add_webhook
 from services.sharing.webhooks import signature
 from tests.support.markdown import fenced, sections
 from tests.support.paths import ROOT
-from tests.support.sharing_events import COUNCIL, FOODBANK
+from tests.support.sharing_events import COUNCIL, FOODBANK, register
 from tests.support.webhooks import (
     agree,
     local_settings,
@@ -44,9 +44,7 @@ def verified() -> Verified:
 @pytest.fixture
 def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
     with psycopg.connect(database_url) as connection:
-        connection.execute(
-            "INSERT INTO partners (id, name) VALUES (%s, 'f'), (%s, 'c')", (FOODBANK, COUNCIL)
-        )
+        register(connection, FOODBANK, COUNCIL)
         agree(connection, FOODBANK, COUNCIL)
         connection.commit()
         yield connection

@@ -12,7 +12,7 @@ from infra.stack import services
 from services.settings import Settings
 from services.sharing.webhook_store import add_webhook
 from tests.support.servers import service_process, wait_for
-from tests.support.sharing_events import COUNCIL, FOODBANK
+from tests.support.sharing_events import COUNCIL, FOODBANK, register
 from tests.support.webhooks import agree, raised, share, wait_for_ids, webhook_receiver
 
 
@@ -25,9 +25,7 @@ def test_the_service_delivers_and_its_standby_takes_over(
 ) -> None:
     monkeypatch.setenv("TANDEM_WEBHOOK_ALLOW_LOOPBACK", "true")
     with psycopg.connect(settings.require_database_url()) as conn, webhook_receiver() as receiver:
-        conn.execute(
-            "INSERT INTO partners (id, name) VALUES (%s, 'f'), (%s, 'c')", (FOODBANK, COUNCIL)
-        )
+        register(conn, FOODBANK, COUNCIL)
         agree(conn, FOODBANK, COUNCIL)
         add_webhook(conn, COUNCIL, receiver.url, None, None)
         with (
