@@ -35,8 +35,9 @@ PAGE = 100
 ANSWER_BYTES = 64 * 1024
 """Of an answer's body, read only so its connection can carry the next delivery; a longer one
 costs the connection rather than the memory."""
-IDLE_SECONDS = 0.1
-"""How often a caught-up webhook looks for new inbox events: the most it adds to their lag."""
+IDLE_SECONDS = 0.25
+"""How often a caught-up webhook looks for new inbox events (as often as the feed's long poll
+does): the most it adds to their lag."""
 RELOAD_SECONDS = 0.5
 """How often the set of webhooks is read again (one made or resumed starts within this)."""
 
