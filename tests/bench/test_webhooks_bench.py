@@ -6,6 +6,8 @@ inbox to the receiver at 200 events/s."""
 from __future__ import annotations
 
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,21 @@ def feed_rate(url: str, token: str) -> float:
             read += len(page["events"])
             after = page["cursor"]
     return read / (time.perf_counter() - started)
+
+
+def bare_rate(clients: int) -> float:
+    """Requests a second the same kind of receiver takes from the webhooks' own client, with
+    `clients` connections at once and nothing else to do."""
+    with webhook_receiver() as receiver:
+        flood = ["-m", "tests.support.bare_posts", receiver.url, str(EVENTS), str(clients)]
+        done = subprocess.run(
+            [sys.executable, *flood],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        )
+    return float(done.stdout)
 
 
 def delivery_rate(conn: Conn, receiver: Receiver, recipients: tuple[str, ...]) -> float:
@@ -85,6 +102,7 @@ def test_webhook_delivery_rate_and_lag(
                 alone = delivery_rate(conn, receiver, RECIPIENTS[:1])
             with webhook_receiver() as receiver:
                 together = delivery_rate(conn, receiver, RECIPIENTS[1:])
+            bare_alone, bare_together = bare_rate(1), bare_rate(len(RECIPIENTS) - 1)
             with webhook_receiver() as paced:
                 add_webhook(conn, COUNCIL, paced.url, None, None)
                 time.sleep(1)
@@ -96,15 +114,19 @@ def test_webhook_delivery_rate_and_lag(
     results.add(
         "webhook delivery, inbox → receiver on loopback, one webhook (one signed POST per event,"
         " in order)",
-        f"{alone:,.0f} events/s ({alone / feed:.2f}× the feed; {EVENTS:,} events)",
-        anchor,
+        f"{alone:,.0f} events/s ({alone / feed:.2f}× the feed, {alone / bare_alone:.2f}× bare"
+        f" POSTs; {EVENTS:,} events)",
+        f"{anchor}; the receiver taking bare POSTs from the same client, one connection:"
+        f" {bare_alone:,.0f}/s",
         "— (one webhook waits for each answer before the next)",
     )
     results.add(
         f"webhook delivery, inbox → receiver on loopback, {several} partners' webhooks at once",
-        f"{together:,.0f} events/s ({together / feed:.2f}× the feed; {several * EVENTS:,} events,"
-        " each partner's in order)",
-        anchor,
+        f"{together:,.0f} events/s ({together / feed:.2f}× the feed,"
+        f" {together / bare_together:.2f}× bare POSTs; {several * EVENTS:,} events, each"
+        " partner's in order)",
+        f"{anchor}; the receiver taking bare POSTs from the same client, {several} connections:"
+        f" {bare_together:,.0f}/s",
         f"≥ 2,000 events/s {'✅' if together >= 2_000 else '❌'}",
     )
     results.add(
