@@ -66,9 +66,9 @@ def refusal(target: Endpoint, addresses: list[str], *, allow_loopback: bool) -> 
         return None
     if target.scheme != "https":
         return "the URL must be https"
-    for address in found:
-        if not address.is_global or address.is_multicast:
-            return f"{target.host} resolves to {address}, a private or reserved address"
+    # Which address is not said: a partner could otherwise map the deployment's own names.
+    if any(not address.is_global or address.is_multicast for address in found):
+        return f"{target.host} resolves to a private or reserved address"
     return None
 
 

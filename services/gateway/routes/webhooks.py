@@ -5,7 +5,7 @@ of the token, and another's webhook id is answered as one that does not exist.""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request, Response
 from psycopg_pool import AsyncConnectionPool
@@ -34,13 +34,31 @@ class NewWebhook(BaseModel):
     )
 
 
+class WebhookState(BaseModel):
+    id: str
+    partner: str
+    url: str
+    types: list[str] | None = Field(description="null: every type shared")
+    status: Literal["delivering", "retrying", "parked"]
+    created_at: str
+    cursor: str = Field(description="the feed cursor of the last event delivered or passed over")
+    delivered: int
+    waiting: int = Field(description="events of the inbox after the cursor")
+    last_delivered_at: str | None
+    attempts: int = Field(description="failed attempts at the next event")
+    failing_since: str | None
+    next_attempt_at: str | None
+    last_error: str | None
+    parked_at: str | None = Field(description="retried for its whole window, then stopped")
+
+
 class MadeWebhook(BaseModel):
-    webhook: dict[str, Any]
+    webhook: WebhookState
     secret: str = Field(description="the signing secret, shown this once: keep it")
 
 
 class Webhooks(BaseModel):
-    webhooks: list[dict[str, Any]]
+    webhooks: list[WebhookState]
 
 
 WebhookId = Annotated[
@@ -71,7 +89,8 @@ async def add(request: Request, partner_id: CallingPartner, new: NewWebhook) -> 
         row = await (await conn.execute(store.ADD_SQL, params)).fetchone()
     if row is None:
         raise Refused(409, store.too_many(partner_id))
-    return MadeWebhook(webhook=store.webhook_json(store.webhook(row)), secret=secret)
+    made = WebhookState(**store.webhook_json(store.webhook(row)))
+    return MadeWebhook(webhook=made, secret=secret)
 
 
 @router.get(
@@ -83,7 +102,7 @@ async def listed(request: Request, partner_id: CallingPartner) -> Webhooks:
     pool: AsyncConnectionPool = request.app.state.pool
     async with pool.connection() as conn:
         rows = await (await conn.execute(store.LIST_SQL, {"partner": partner_id})).fetchall()
-    return Webhooks(webhooks=[store.webhook_json(store.webhook(row)) for row in rows])
+    return Webhooks(webhooks=[WebhookState(**store.webhook_json(store.webhook(r))) for r in rows])
 
 
 @router.delete(
