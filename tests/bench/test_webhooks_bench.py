@@ -1,7 +1,8 @@
 """Webhook delivery from partners' inboxes to a receiver on loopback, by the webhooks service as
-`tandem up` runs it: one webhook alone, then four partners' webhooks at once, beside a partner
-reading the same inbox from `/v1/feed` in the same run; and the lag from an event entering the
-inbox to the receiver at 200 events/s."""
+`tandem up` runs it: one webhook alone, then three partners' webhooks at once, beside a partner
+reading the same inbox from `/v1/feed` and bare POSTs to the same receiver in the same run; the
+lag from an event entering the inbox to the receiver at 200 events/s; and the lag from the
+provider's 202 to the receiver through a whole `tandem up`."""
 
 from __future__ import annotations
 
@@ -16,13 +17,22 @@ import httpx
 import psycopg
 import pytest
 
+from infra.broker import free_port
 from services.settings import Settings
 from services.sharing.webhook_store import add_webhook
 from services.store.partners import Partner, add_partner
 from tests.bench.conftest import Results, gateway_process
 from tests.support.servers import service_process, wait_for
 from tests.support.sharing_events import AGE_UK, COUNCIL, FOODBANK, MUTUAL_AID
-from tests.support.webhooks import Receiver, agree, raised, share, webhook_receiver
+from tests.support.stack_process import StackProcess
+from tests.support.webhooks import (
+    Receiver,
+    agree,
+    raised,
+    share,
+    stack_partnership,
+    webhook_receiver,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -160,3 +170,46 @@ def lags_of(conn: Conn, paced: Receiver) -> list[float]:
         ).fetchall()
     )
     return sorted(r.at - float(shared[r.event["id"]]) for r in paced.taken())
+
+
+def test_webhook_lag_from_the_202(
+    tmp_path: Path, results: Results, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lag a partner sees: from the provider's 202 to the recipient's receiver, through the
+    whole `tandem up` (gateway, relay, broker, router, inbox, webhooks), at RATE events/s."""
+    monkeypatch.setenv("TANDEM_WEBHOOK_ALLOW_LOOPBACK", "true")
+    port = free_port()
+    with StackProcess.up(port, tmp_path / "up.log") as stack, webhook_receiver() as receiver:
+        url = f"http://127.0.0.1:{port}"
+        provider, recipient = stack_partnership(stack)
+        made = httpx.post(
+            f"{url}/v1/webhooks",
+            json={"url": receiver.url},
+            headers={"Authorization": f"Bearer {recipient}"},
+            timeout=10,
+        )
+        assert made.status_code == 201, made.text
+        accepted: dict[str, float] = {}
+        batch = int(RATE * TICK)
+        ticks = 0
+        with httpx.Client(headers={"Authorization": f"Bearer {provider}"}, timeout=30) as http:
+            begun = time.monotonic()
+            while time.monotonic() - begun < LAG_SECONDS:
+                events = raised(f"e2e{ticks}", batch)
+                answer = http.post(f"{url}/v1/events", json=events)
+                assert answer.status_code == 202, answer.text
+                accepted.update((event["id"], time.time()) for event in events)
+                ticks += 1
+                time.sleep(max(0.0, begun + ticks * TICK - time.monotonic()))
+        wait_for(lambda: receiver.count() >= len(accepted), 120, "every delivery", every=0.2)
+    lags = sorted(r.at - accepted[r.event["id"]] for r in receiver.taken())
+    assert len(lags) == len(accepted)
+    p50, p95 = statistics.median(lags), lags[int(0.95 * len(lags))]
+    results.add(
+        f"webhook delivery lag, provider's 202 → recipient's receiver, whole embedded stack, at"
+        f" {RATE} events/s for {LAG_SECONDS} s",
+        f"p50 {p50 * 1000:,.0f} ms, p95 {p95 * 1000:,.0f} ms, max {lags[-1] * 1000:,.0f} ms",
+        f"{len(accepted) / LAG_SECONDS:,.0f} events/s accepted, {len(accepted):,} events; inbox"
+        " → receiver alone is the row above",
+        f"p95 ≤ 2 s {'✅' if p95 <= 2 else '❌'}",
+    )

@@ -24,8 +24,9 @@ from services.settings import Settings
 from services.sharing.agreements import UK, Terms
 from services.sharing.store import add_agreement, share_batch
 from services.webhooks.deliverer import Deliverer
-from tests.support.servers import wait_for
-from tests.support.sharing_events import FOODBANK, RAISED, accept, request_event
+from tests.support.servers import run_tandem, wait_for
+from tests.support.sharing_events import COUNCIL, FOODBANK, RAISED, accept, request_event
+from tests.support.stack_process import StackProcess
 
 HANG = 0
 """An answer that is never given: the receiver holds the request open until it stops."""
@@ -203,3 +204,22 @@ def share(conn: psycopg.Connection[Any], events: list[dict[str, Any]]) -> None:
     """Accept `events` into the store and share them as the router does, committed."""
     share_batch(conn, accept(conn, events))
     conn.commit()
+
+
+def stack_partnership(stack: StackProcess) -> tuple[str, str]:
+    """On a running `tandem up`: the foodbank and the council registered, the foodbank's raised
+    requests shared with the council from now on; their tokens."""
+
+    def tandem(*args: str) -> str:
+        done = run_tandem({"TANDEM_DATA_DIR": str(stack.data_dir), "DATABASE_URL": ""}, *args)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    provider = tandem("partner", "add", FOODBANK, "--name", "Kingston Foodbank").split()[-1]
+    recipient = tandem("partner", "add", COUNCIL, "--name", "Royal Borough").split()[-1]
+    tandem(
+        "agreement", "add", "--from", FOODBANK, "--to", COUNCIL, "--types", RAISED,
+        "--fields", "request_id,need", "--purpose", "plan food deliveries",
+        "--review-by", "2099-01-01",
+    )  # fmt: skip
+    return provider, recipient

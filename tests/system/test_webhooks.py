@@ -6,7 +6,6 @@ in the same order."""
 from __future__ import annotations
 
 import base64
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +14,11 @@ import pytest
 
 from infra.broker import free_port
 from services.sharing.webhooks import signature
-from tests.support.servers import run_tandem, wait_for
-from tests.support.sharing_events import COUNCIL, FOODBANK
+from tests.support.servers import wait_for
 from tests.support.stack_process import StackProcess
-from tests.support.webhooks import raised, wait_for_ids, webhook_receiver
+from tests.support.webhooks import raised, stack_partnership, wait_for_ids, webhook_receiver
 
 EVENTS = 30
-
-
-def tandem(stack: StackProcess, *args: str) -> subprocess.CompletedProcess[str]:
-    done = run_tandem({"TANDEM_DATA_DIR": str(stack.data_dir), "DATABASE_URL": ""}, *args)
-    assert done.returncode == 0, done.stderr
-    return done
 
 
 def test_a_partner_receives_its_feed_by_webhook(
@@ -36,13 +28,7 @@ def test_a_partner_receives_its_feed_by_webhook(
     port = free_port()
     with StackProcess.up(port, tmp_path / "up.log") as stack, webhook_receiver() as receiver:
         url = f"http://127.0.0.1:{port}"
-        provider = tandem(stack, "partner", "add", FOODBANK, "--name", "F").stdout.split()[-1]
-        recipient = tandem(stack, "partner", "add", COUNCIL, "--name", "C").stdout.split()[-1]
-        tandem(
-            stack, "agreement", "add", "--from", FOODBANK, "--to", COUNCIL,
-            "--types", "resilience.request.raised.v1", "--fields", "request_id,need",
-            "--purpose", "plan food deliveries", "--review-by", "2099-01-01",
-        )  # fmt: skip
+        provider, recipient = stack_partnership(stack)
         as_council = {"Authorization": f"Bearer {recipient}"}
         made = httpx.post(
             f"{url}/v1/webhooks", json={"url": receiver.url}, headers=as_council, timeout=10
