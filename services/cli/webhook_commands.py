@@ -10,6 +10,8 @@ import typer
 from services.cli.common import columns, database, fail, settings_for
 from services.cli.sharing_commands import ListFormat, comma_list
 
+WebhookId = Annotated[str, typer.Argument(metavar="ID", help="e.g. wh-1a2b3c4d")]
+
 webhook_app = typer.Typer(
     no_args_is_help=True, help="Push partners' inboxes to their own HTTP endpoints."
 )
@@ -91,7 +93,7 @@ def webhook_status(
 
 @webhook_app.command("remove")
 def webhook_remove(
-    webhook_id: Annotated[str, typer.Argument(metavar="ID", help="e.g. wh-1a2b3c4d")],
+    webhook_id: WebhookId,
 ) -> None:
     """Remove a webhook and its secret: nothing more is sent to it."""
 
@@ -104,7 +106,7 @@ def webhook_remove(
 
 @webhook_app.command("resume")
 def webhook_resume(
-    webhook_id: Annotated[str, typer.Argument(metavar="ID", help="e.g. wh-1a2b3c4d")],
+    webhook_id: WebhookId,
 ) -> None:
     """Deliver a parked webhook again, from the event it stopped at."""
 
