@@ -132,7 +132,7 @@ class Clock:
         self.ahead += by
 
 
-def local_settings(settings: Settings, timeout: float = 2.0) -> Settings:
+def local_settings(settings: Settings, timeout: float = 5.0) -> Settings:
     """`settings` with loopback receivers allowed, as for tests and local use."""
     return settings.model_copy(
         update={"webhook_allow_loopback": True, "webhook_timeout_seconds": timeout}

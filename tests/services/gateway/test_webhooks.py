@@ -54,6 +54,7 @@ def test_a_partner_sees_and_removes_only_its_own_webhooks(gateway: Gateway) -> N
     assert call(gateway, "DELETE", f"/{hook['id']}").status_code == 204
     assert call(gateway, "GET").json() == {"webhooks": []}
     assert call(gateway, "DELETE", f"/{hook['id']}").status_code == 404
+    assert call(gateway, "DELETE", "/wh-' OR 1=1").status_code == 422  # not a webhook id
 
 
 def test_a_webhook_needs_a_token(gateway: Gateway) -> None:
