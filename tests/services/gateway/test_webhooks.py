@@ -63,21 +63,21 @@ def test_a_webhook_needs_a_token(gateway: Gateway) -> None:
     assert answer.status_code == 401
 
 
-@pytest.mark.parametrize(
-    ("url", "reason"),
-    [
-        ("http://93.184.215.14/hook", "must be https"),
-        ("https://10.0.0.7/hook", "private or reserved"),
-        ("https://169.254.169.254/latest/meta-data", "private or reserved"),
-        ("https://[::1]/hook", "private or reserved"),
-        ("http://127.0.0.1:9/hook", "must be https"),  # loopback is not allowed here
-        ("https://user:pw@93.184.215.14/", "credentials"),
-        ("file:///etc/passwd", "absolute"),
-    ],
-)
-def test_urls_tandem_will_not_post_to_are_refused(gateway: Gateway, url: str, reason: str) -> None:
-    answer = call(gateway, "POST", json={"url": url})
-    assert answer.status_code == 422 and reason in answer.json()["error"], answer.text
+REFUSED = [
+    ("http://93.184.215.14/hook", "must be https"),
+    ("https://10.0.0.7/hook", "private or reserved"),
+    ("https://169.254.169.254/latest/meta-data", "private or reserved"),
+    ("https://[::1]/hook", "private or reserved"),
+    ("http://127.0.0.1:9/hook", "must be https"),  # loopback is not allowed here
+    ("https://user:pw@93.184.215.14/", "credentials"),
+    ("file:///etc/passwd", "absolute"),
+]
+
+
+def test_urls_tandem_will_not_post_to_are_refused(gateway: Gateway) -> None:
+    for url, reason in REFUSED:  # one gateway for all: each start takes seconds
+        answer = call(gateway, "POST", json={"url": url})
+        assert answer.status_code == 422 and reason in answer.json()["error"], (url, answer.text)
     assert call(gateway, "GET").json() == {"webhooks": []}
 
 
