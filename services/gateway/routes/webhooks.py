@@ -5,6 +5,8 @@ of the token, and another's webhook id is answered as one that does not exist.""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request, Response
@@ -19,6 +21,10 @@ from services.sharing.webhook_urls import UrlRefused, checked
 from services.sharing.webhooks import unknown_types
 
 router = APIRouter()
+
+RESOLVER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="webhook-dns")
+"""Threads of their own for resolving webhook hosts: a partner naming hosts that resolve slowly
+waits on these, never on the threads that verify every partner's token."""
 
 
 class NewWebhook(BaseModel):
@@ -77,10 +83,9 @@ async def add(request: Request, partner_id: CallingPartner, new: NewWebhook) -> 
     types = tuple(dict.fromkeys(new.types)) if new.types else None
     if problem := unknown_types(types):
         raise Refused(422, problem)
+    check = partial(checked, new.url, allow_loopback=settings.webhook_allow_loopback)
     try:
-        target, _ = await asyncio.to_thread(
-            checked, new.url, allow_loopback=settings.webhook_allow_loopback
-        )
+        target, _ = await asyncio.get_running_loop().run_in_executor(RESOLVER, check)
     except UrlRefused as exc:
         raise Refused(422, f"url: {exc}") from None
     params, secret = store.add_params(partner_id, target.url, types, new.from_cursor)
