@@ -17,7 +17,16 @@ from services.gateway.area_cache import AreaCache
 from services.gateway.auth import Authenticator
 from services.gateway.rate_limits import RateLimits
 from services.gateway.refusals import Refused
-from services.gateway.routes import areas, board, events, exercises, feed, figures, health
+from services.gateway.routes import (
+    areas,
+    board,
+    events,
+    exercises,
+    feed,
+    figures,
+    health,
+    webhooks,
+)
 from services.gateway.routes import refusals as refusals_routes
 from services.settings import Settings
 from services.store.events import (
@@ -80,7 +89,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     events.describe_with_contract(app)
-    for routes in (events, health, figures, areas, feed, exercises, refusals_routes, board):
+    for routes in (
+        events,
+        health,
+        figures,
+        areas,
+        feed,
+        exercises,
+        refusals_routes,
+        board,
+        webhooks,
+    ):
         app.include_router(routes.router)
 
     app.add_exception_handler(Refused, refusals.answer)
