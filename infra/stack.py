@@ -64,6 +64,7 @@ def services(port: int) -> tuple[ServiceSpec, ...]:
         ServiceSpec("inbound", "services.inbound"),
         ServiceSpec("aggregator", "services.aggregator"),
         ServiceSpec("router", "services.router"),
+        ServiceSpec("webhooks", "services.webhooks"),
         ServiceSpec("editions", "services.editions"),
     )
 

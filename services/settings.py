@@ -141,6 +141,18 @@ class Settings(BaseSettings):
         default=30.0, gt=0, validation_alias="TANDEM_RECONCILE_SECONDS"
     )
     exercise_run: str | None = Field(default=None, validation_alias="TANDEM_EXERCISE_RUN")
+    # Webhooks (services/webhooks/): how long a failing delivery is retried before its webhook is
+    # parked, how long one POST may take, and whether loopback endpoints over plain http are
+    # allowed (tests and local use; never in production, where only public https endpoints are).
+    webhook_retry_hours: float = Field(
+        default=24.0, gt=0, validation_alias="TANDEM_WEBHOOK_RETRY_HOURS"
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, validation_alias="TANDEM_WEBHOOK_TIMEOUT_SECONDS"
+    )
+    webhook_allow_loopback: bool = Field(
+        default=False, validation_alias="TANDEM_WEBHOOK_ALLOW_LOOPBACK"
+    )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("TANDEM_LOG_LEVEL"))
 
     @model_validator(mode="after")

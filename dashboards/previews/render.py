@@ -6,8 +6,8 @@ Uses DATABASE_URL when set (the demo incident must be loaded there); otherwise s
 embedded PostgreSQL, loads `kingston-2020` through the aggregator's writer, and stops it after.
 Each panel's SQL goes through the same macro expansion as in the tests, for the incident's whole
 time range, and is drawn where its grid position puts it. A map's base layer is the body the
-gateway serves at `/v1/areas.geojson`; the demo database gets an illustrative grid of areas
-(`illustrative_areas`) until the demo ships boundaries of its own.
+gateway serves at `/v1/areas.geojson`: the demo's own illustrative wards, loaded as `tandem up`
+loads them.
 """
 
 from __future__ import annotations
@@ -430,6 +430,7 @@ def demo_database() -> Iterator[str]:
     from infra.postgres import EmbeddedPostgres
     from services.figures.writer import apply_batch
     from services.simulate import build
+    from services.simulate.demo_stream import load_demo_areas
 
     with tempfile.TemporaryDirectory(prefix="tandem-preview-") as folder:
         server = EmbeddedPostgres(Path(folder) / "data")
@@ -442,7 +443,7 @@ def demo_database() -> Iterator[str]:
                     apply_batch(conn, "live", events[first : first + 5000])
                     conn.commit()
                 exercise_run(conn, events)
-                illustrative_areas(conn, events)
+                load_demo_areas(conn)
                 sitrep_editions(conn, str(events[0]["incident"]))
             yield url
         finally:
@@ -491,38 +492,6 @@ def exercise_run(conn: psycopg.Connection[Any], events: list[dict[str, Any]]) ->
         (replayed[-1]["time"], len(replayed), run.run),
     )
     runs.finish(conn, run.run, run.scenario_to)
-    conn.commit()
-
-
-def illustrative_areas(conn: psycopg.Connection[Any], events: list[dict[str, Any]]) -> None:
-    """The demo's areas as a grid of square cells over Kingston, loaded as `tandem areas load`
-    leaves them, labelled illustrative: they are not the wards' shapes."""
-    from psycopg.types.json import Jsonb
-
-    codes = sorted({str(e["data"]["area"]) for e in events if "area" in e["data"]})
-    (version,) = conn.execute(
-        "INSERT INTO area_versions (loaded_by, source, digest, areas) VALUES ('previews',"
-        " 'illustrative grid for the dashboard previews, not ward boundaries', '', %s)"
-        " RETURNING version",
-        (len(codes),),
-    ).fetchone() or (None,)
-    half = 0.01
-    for n, code in enumerate(codes):
-        lat, lon = 51.35 + n // 4 * 2 * half, -0.33 + n % 4 * 3 * half
-        west, east, south, north = lon - 1.5 * half, lon + 1.5 * half, lat - half, lat + half
-        ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
-        conn.execute(
-            "INSERT INTO areas (version, code, name, latitude, longitude, boundary)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            (
-                version,
-                code,
-                code.replace("-", " ").title(),
-                lat,
-                lon,
-                Jsonb({"type": "Polygon", "coordinates": [ring]}),
-            ),
-        )
     conn.commit()
 
 

@@ -18,6 +18,7 @@ from services.cli import (
     setup_commands,
     sharing_commands,
     stack_commands,
+    webhook_commands,
 )
 
 # Plain help (click's): the rich help shows a flag as if it took a value (`--no-demo <bool>`).
@@ -48,3 +49,4 @@ app.command()(refusals_commands.refusals)
 app.command()(setup_commands.migrate)
 app.add_typer(setup_commands.topics_app, name="topics")
 app.add_typer(areas_commands.areas_app, name="areas")
+app.add_typer(webhook_commands.webhook_app, name="webhook")

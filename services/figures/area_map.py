@@ -16,6 +16,10 @@ import orjson
 from services.figures.areas import subquery
 from services.figures.sitrep import HUBS, STOCK, AreaFigures, rfc3339_utc
 
+AREAS_VERSION = """
+SELECT max(version) FROM area_versions
+"""
+
 BOUNDARIES = """
 SELECT code, gss, latitude, longitude, boundary::text FROM current_areas
 """

@@ -12,6 +12,7 @@ database's locale. Ties between events at the same time are broken as in the tes
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,8 +20,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
+from psycopg_pool import AsyncConnectionPool
 from pydantic import Field, TypeAdapter, ValidationError, field_serializer
 
 from schemas.envelope import EventTime
@@ -365,19 +368,20 @@ def sitrep(conn: psycopg.Connection[Any], incident: str, at: datetime, run: str 
 
 
 async def sitrep_async(
-    conn: psycopg.AsyncConnection[Any], incident: str, at: datetime, run: str = "live"
+    pool: AsyncConnectionPool, incident: str, at: datetime, run: str = "live"
 ) -> Sitrep:
-    """`sitrep` on an async connection: the same statements, the same report."""
+    """`sitrep` from a pool: the same statements, the same report, read in two halves at once
+    (see `read_sections_shared`)."""
     moment = Moment.of(run, incident, at)
-    return report(moment, await read_sections_async(conn, moment, SECTIONS))
+    return report(moment, await read_sections_shared(pool, moment, SECTIONS))
 
 
 async def area_figures_async(
-    conn: psycopg.AsyncConnection[Any], incident: str, at: datetime, run: str = "live"
+    pool: AsyncConnectionPool, incident: str, at: datetime, run: str = "live"
 ) -> AreaFigures:
     """The sitrep's `areas` at `at`, by the same statements, without the rest of the report."""
     moment = Moment.of(run, incident, at)
-    rows = await read_sections_async(conn, moment, AREA_SECTIONS)
+    rows = await read_sections_shared(pool, moment, AREA_SECTIONS)
     return AreaFigures.model_validate(
         {"incident": moment.incident, "at": moment.at, "areas": areas.area_lines(rows)}
     )
@@ -399,21 +403,47 @@ def read_sections(conn: psycopg.Connection[Any], moment: Moment, names: Iterable
             return {name: cursor.fetchall() for name, cursor in cursors.items()}
 
 
-async def read_sections_async(
+# The sections that take about half the time of a report on a big incident (measured on a
+# million events over 650 areas): read on one connection while the others are read on another.
+FIRST_HALF = frozenset(
+    {"area_volunteers", "volunteers", "median_hours_to_fulfil", "referrals", "raised_total"}
+)
+
+
+async def read_sections_shared(
+    pool: AsyncConnectionPool, moment: Moment, names: Iterable[str]
+) -> Rows:
+    """`read_sections` on two connections of `pool` at once, in one read-only snapshot: the
+    first exports it and the second reads in it, so the numbers still agree with each other
+    while a report takes about half as long where PostgreSQL has a core to spare."""
+    first_half = [name for name in names if name in FIRST_HALF]
+    second_half = [name for name in names if name not in FIRST_HALF]
+    async with pool.connection() as first, pool.connection() as second, first.transaction():
+        await first.execute(SNAPSHOT)
+        exported = await (await first.execute("SELECT pg_export_snapshot()")).fetchone()
+        assert exported is not None
+        async with second.transaction():
+            await second.execute(SNAPSHOT)
+            await second.execute(
+                sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(exported[0]))
+            )
+            rows = await asyncio.gather(
+                pipelined(first, moment, first_half), pipelined(second, moment, second_half)
+            )
+    return rows[0] | rows[1]
+
+
+async def pipelined(
     conn: psycopg.AsyncConnection[Any], moment: Moment, names: Iterable[str]
 ) -> Rows:
-    """`read_sections` on an async connection."""
+    """The rows of each section named, in one round trip, in the connection's transaction."""
     params = moment.params()
-    idle = conn.info.transaction_status == TransactionStatus.IDLE
-    async with conn.transaction():
-        if idle:
-            await conn.execute(SNAPSHOT)
-        async with conn.pipeline():
-            cursors = {
-                name: await conn.cursor(row_factory=tuple_row).execute(SECTIONS[name], params)
-                for name in names
-            }
-            return {name: await cursor.fetchall() for name, cursor in cursors.items()}
+    async with conn.pipeline():
+        cursors = {
+            name: await conn.cursor(row_factory=tuple_row).execute(SECTIONS[name], params)
+            for name in names
+        }
+        return {name: await cursor.fetchall() for name, cursor in cursors.items()}
 
 
 def report(moment: Moment, rows: Rows) -> Sitrep:

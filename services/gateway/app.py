@@ -13,6 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from services.authority.person_refs import door_key_async
 from services.gateway import refusals
+from services.gateway.area_cache import AreaCache
 from services.gateway.auth import Authenticator
 from services.gateway.rate_limits import RateLimits
 from services.gateway.refusals import Refused
@@ -25,6 +26,7 @@ from services.gateway.routes import (
     feed,
     figures,
     health,
+    webhooks,
 )
 from services.gateway.routes import refusals as refusals_routes
 from services.settings import Settings
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         listener = RevocationListener(settings.require_database_url(), verified).start()
         app.state.auth = Authenticator(pool, verified)
         app.state.store = EventStore(pool, max_waiting_events=settings.max_waiting_events)
+        app.state.areas = AreaCache(pool, settings)
         app.state.rate_limits = RateLimits(
             settings.partner_events_per_second, settings.partner_burst_events
         )
@@ -87,8 +90,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     events.describe_with_contract(app)
-    routers = (events, health, figures, editions, areas, feed, exercises, refusals_routes, board)
-    for routes in routers:
+    for routes in (
+        events,
+        health,
+        figures,
+        editions,
+        areas,
+        feed,
+        exercises,
+        refusals_routes,
+        board,
+        webhooks,
+    ):
         app.include_router(routes.router)
 
     app.add_exception_handler(Refused, refusals.answer)

@@ -24,12 +24,12 @@ import pytest
 
 from services.figures.sitrep import sitrep
 from services.figures.writer import apply_batch
+from services.geography.boundaries import parse_areas
+from services.geography.store import load_areas
 from services.settings import Settings
 from services.store.partners import Partner, add_partner
 from services.streaming.topics import ensure_topics
 from tests.bench.conftest import Results
-from tests.support.places import load_places
-from tests.support.reference.sitrep import Places
 from tests.support.servers import running_gateway, service_process, wait_for
 from tests.support.workload import one_big_incident
 
@@ -55,10 +55,9 @@ def ward(n: int) -> str:
     return f"e05{n:06d}"
 
 
-def county() -> tuple[Places, dict[str, tuple[float, float]], dict[str, dict[str, Any]]]:
-    names = {ward(n): f"Ward {n}" for n in range(WARDS)}
-    aliases = {f"patch-{n}": ward(n) for n in range(0, WARDS, WARDS // 50)}
-    centres, outlines = {}, {}
+def county_file() -> bytes:
+    """The county's wards as an areas file, loaded as `tandem areas load` loads one."""
+    features = []
     for n in range(WARDS):
         latitude, longitude = 51.0 + (n // 26) * 0.018, -0.9 + (n % 26) * 0.029
         ring = [
@@ -68,9 +67,12 @@ def county() -> tuple[Places, dict[str, tuple[float, float]], dict[str, dict[str
             ]
             for k in range(OUTLINE_POINTS)
         ]
-        centres[ward(n)] = (latitude, longitude)
-        outlines[ward(n)] = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
-    return Places(names, aliases), centres, outlines
+        properties = {"code": ward(n), "name": f"Ward {n}"}
+        if n % (WARDS // 50) == 0:
+            properties["aliases"] = [f"patch-{n}"]
+        polygon = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+        features.append({"type": "Feature", "properties": properties, "geometry": polygon})
+    return orjson.dumps({"type": "FeatureCollection", "features": features})
 
 
 def spread_over_the_county(event: dict[str, Any]) -> dict[str, Any]:
@@ -97,9 +99,8 @@ def test_sitrep_latency_on_a_million_events(
     database_url: str, tmp_path: Path, results: Results
 ) -> None:
     events = [spread_over_the_county(e) for e in one_big_incident(COPIES, BIG)]
-    places, centres, outlines = county()
     with psycopg.connect(database_url) as conn:
-        load_places(conn, places, centres, outlines)
+        load_areas(conn, parse_areas(county_file(), "county.geojson"), "bench")
         for start in range(0, len(events), 20_000):
             apply_batch(conn, "live", events[start : start + 20_000])
             conn.commit()

@@ -16,6 +16,7 @@ TANDEM_SERVICES = {
     "inbound": ["python", "-m", "services.inbound"],
     "aggregator": ["python", "-m", "services.aggregator"],
     "router": ["python", "-m", "services.router"],
+    "webhooks": ["python", "-m", "services.webhooks"],
     "editions": ["python", "-m", "services.editions"],
 }
 

@@ -25,7 +25,7 @@ from tests.support.paths import ROOT
 K8S = ROOT / "infra" / "k8s"
 OVERLAY = K8S / "overlays" / "example"
 KUBERNETES = kubernetes_validate.latest_version()
-SINGLE_ACTIVE = ("relay", "archiver", "inbound")
+SINGLE_ACTIVE = ("relay", "archiver", "inbound", "webhooks")
 SHARING_PARTITIONS = ("aggregator", "router")
 
 

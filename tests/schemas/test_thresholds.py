@@ -52,7 +52,8 @@ def test_the_thresholds_are_the_specified_values() -> None:
 
 
 def test_panel_text_names_the_thresholds_the_panels_use() -> None:
-    assert numbers(COVER_TEXT) == {LOW_COVER_DAYS}
+    # The maps colour hubs critical (under 2 days) and low (under 3).
+    assert numbers(COVER_TEXT) == {CRITICAL_COVER_DAYS, LOW_COVER_DAYS}
     assert numbers(HOURS_TEXT) == {in_hours(WINDOW), in_hours(AGEING), in_hours(AGEING_EARLY)}
     assert numbers(DAYS_TEXT) == {in_days(STOCK_WINDOW)}
 

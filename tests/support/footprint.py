@@ -4,7 +4,16 @@ them and the Kubernetes manifests' test that sets requests and limits against th
 from __future__ import annotations
 
 SPEED = 36_000.0
-SERVICES = ("gateway", "relay", "archiver", "inbound", "aggregator", "router", "editions")
+SERVICES = (
+    "gateway",
+    "relay",
+    "archiver",
+    "inbound",
+    "aggregator",
+    "router",
+    "webhooks",
+    "editions",
+)
 
 
 def footprint_figure(service: str) -> str:

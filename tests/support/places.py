@@ -1,13 +1,15 @@
-"""Areas loaded straight into the reference tables, as `tandem areas load` leaves them, for
-tests of the figures by area (the loader has tests of its own)."""
+"""Areas loaded as `tandem areas load` leaves them, through the areas store, for tests of the
+figures by area: each at a given centre, with a given boundary or none (an area loaded as a
+point)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
+from services.geography.boundaries import Area, AreaSet
+from services.geography.store import load_areas
 from tests.support.reference.sitrep import Places
 
 
@@ -19,22 +21,18 @@ def load_places(
 ) -> None:
     """A new area version holding `places`; each area at `centres[code]` (lat, lon) or 51, 0,
     with `boundaries[code]` (a GeoJSON geometry) or none."""
-    (version,) = conn.execute(
-        "INSERT INTO area_versions (loaded_by, source, digest, areas)"
-        " VALUES ('tests', 'places', '', %s) RETURNING version",
-        (len(places.names),),
-    ).fetchone() or (None,)
+    areas = []
     for code, name in places.names.items():
         latitude, longitude = (centres or {}).get(code, (51.0, 0.0))
-        boundary = (boundaries or {}).get(code)
-        conn.execute(
-            "INSERT INTO areas (version, code, name, latitude, longitude, boundary)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            (version, code, name, latitude, longitude, boundary and Jsonb(boundary)),
+        areas.append(
+            Area(
+                code=code,
+                name=name,
+                latitude=latitude,
+                longitude=longitude,
+                boundary=(boundaries or {}).get(code),
+                aliases=tuple(a for a, c in places.aliases.items() if c == code),
+            )
         )
-    for alias, code in places.aliases.items():
-        conn.execute(
-            "INSERT INTO area_aliases (version, alias, code) VALUES (%s, %s, %s)",
-            (version, alias, code),
-        )
+    load_areas(conn, AreaSet(source="places", digest="", areas=tuple(areas)), "tests")
     conn.commit()

@@ -33,6 +33,14 @@ RAISED_DATA = {
 }
 
 
+def register(conn: Conn, *partners: str) -> None:
+    """Register `partners`, each named by its id, and commit."""
+    conn.execute(
+        "INSERT INTO partners (id, name) SELECT p, p FROM unnest(%s::text[]) p", (list(partners),)
+    )
+    conn.commit()
+
+
 def wire_event(
     kind: str, event_id: str, partner: str, minute: int, data: dict[str, Any], subject: str
 ) -> dict[str, Any]:

@@ -36,7 +36,16 @@ from tests.support.stack_process import running_with, short_data_dir, start, sto
 NOWHERE = dict.fromkeys(
     ("TANDEM_DATA_DIR", "DATABASE_URL", "KAFKA_BOOTSTRAP", "TANDEM_GATEWAY_URL"), ""
 )
-SERVICES = {"gateway", "relay", "archiver", "inbound", "aggregator", "router", "editions"}
+SERVICES = {
+    "gateway",
+    "relay",
+    "archiver",
+    "inbound",
+    "aggregator",
+    "router",
+    "webhooks",
+    "editions",
+}
 DEMO_SPEED = 1_000_000.0  # the demo's six weeks in a few seconds
 
 

@@ -10,13 +10,10 @@ as Grafana serves its pages from its own origin.
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Request, Response
 
-from services.maps.places import LoadedAreas, loaded_areas, reference_geojson
-from services.settings import Settings
-from services.store.connections import connect
+from services.gateway.area_cache import AreaCache
+from services.maps.places import reference_geojson
 
 router = APIRouter()
 
@@ -37,14 +34,9 @@ CACHE_SECONDS = 300
     responses={200: {"content": {"application/geo+json": {}}}, 304: {"description": "Unchanged"}},
 )
 async def areas_geojson(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
-
-    def read() -> LoadedAreas | None:
-        with connect(settings) as conn:
-            return loaded_areas(conn)
-
-    loaded = await asyncio.to_thread(read)
-    etag = f'"areas-{loaded.version if loaded else "none"}"'
+    areas: AreaCache = request.app.state.areas
+    version = await areas.version()
+    etag = f'"areas-{"none" if version is None else version}"'
     headers = {
         "ETag": etag,
         "Cache-Control": f"public, max-age={CACHE_SECONDS}",
@@ -52,4 +44,6 @@ async def areas_geojson(request: Request) -> Response:
     }
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    return Response(reference_geojson(loaded), media_type="application/geo+json", headers=headers)
+    cached = await areas.current()
+    body = reference_geojson(None) if cached is None else cached.reference
+    return Response(body, media_type="application/geo+json", headers=headers)

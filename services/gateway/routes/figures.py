@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
-import psycopg
 from fastapi import APIRouter, Query, Request, Response
-from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
 from schemas.envelope import EventTime
 from services.exercises.runs import Conn, standing_run_time
-from services.figures.area_map import BOUNDARIES, areas_geojson, boundaries
+from services.figures.area_map import areas_geojson
 from services.figures.incidents import UnknownIncident, check_incident
 from services.figures.sitrep import AreaFigures, Sitrep, area_figures_async, sitrep_async
+from services.gateway.area_cache import AreaCache
 from services.gateway.auth import CallingPartner
 from services.gateway.path_ids import IncidentId, RunQuery
 from services.gateway.refusals import Refused
@@ -75,15 +74,13 @@ async def incident_areas_geojson(
     run: RunQuery = "live",
 ) -> Response:
     report = await report_at(request, incident, at, run, area_figures_async)
-    pool: AsyncConnectionPool = request.app.state.pool
-    async with pool.connection() as conn:
-        cursor = await conn.cursor(row_factory=tuple_row).execute(BOUNDARIES)
-        places = boundaries(await cursor.fetchall())
+    areas: AreaCache = request.app.state.areas
+    cached = await areas.current()
+    places = {} if cached is None else cached.loaded.places
     return Response(areas_geojson(report, places), media_type="application/geo+json")
 
 
 Report = TypeVar("Report", Sitrep, AreaFigures)
-AsyncConn = psycopg.AsyncConnection[Any]
 
 
 async def report_at(
@@ -91,7 +88,7 @@ async def report_at(
     incident: str,
     at: datetime | None,
     run: str,
-    read: Callable[[AsyncConn, str, datetime, str], Awaitable[Report]],
+    read: Callable[[AsyncConnectionPool, str, datetime, str], Awaitable[Report]],
 ) -> Report:
     """`read`'s figures at `at`, or where T stands by default; 404 for an incident with no
     event."""
@@ -103,13 +100,13 @@ async def report_at(
     except OverflowError:
         raise Refused(422, f"at {at.isoformat()} is too early to have figures") from None
     pool: AsyncConnectionPool = request.app.state.pool
-    async with pool.connection() as conn:
-        try:
-            if run == "live":  # a run's incident is its own, with or without events yet
+    if run == "live":  # a run's incident is its own, with or without events yet
+        async with pool.connection() as conn:
+            try:
                 await check_incident(conn, incident)
-        except UnknownIncident as exc:
-            raise Refused(404, str(exc)) from None
-        return await read(conn, incident, at, run)
+            except UnknownIncident as exc:
+                raise Refused(404, str(exc)) from None
+    return await read(pool, incident, at, run)
 
 
 def standing(run: str) -> Callable[[Conn], datetime]:

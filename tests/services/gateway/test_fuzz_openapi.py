@@ -71,6 +71,9 @@ def test_publish_answers_as_described(gateway: Gateway, mode: str) -> None:
 
 
 NO_LONG_POLL = {"/v1/feed": {"wait": 0}}  # an empty feed would hold each answer for up to 30 s
+# Making a webhook resolves the host of its URL: the fuzzer's made-up hosts would go to DNS, off
+# this machine (tests/services/gateway/test_webhooks.py tries it with addresses instead).
+NOT_FUZZED = {("/v1/events", "POST"), ("/v1/webhooks", "POST")}
 
 
 def test_no_operation_answers_a_server_error(gateway: Gateway) -> None:
@@ -82,7 +85,7 @@ def test_no_operation_answers_a_server_error(gateway: Gateway) -> None:
     cases = st.one_of(
         operation.as_strategy(schemathesis.GenerationMode(mode), query=NO_LONG_POLL.get(path))
         for operation in operations
-        if (path := operation.path) != "/v1/events"
+        if (path := operation.path, operation.method.upper()) not in NOT_FUZZED
         for mode in (
             ["positive", "negative"]
             if operation.path_parameters or operation.query

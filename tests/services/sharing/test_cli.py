@@ -18,6 +18,7 @@ from tests.support.sharing_events import (
     MUTUAL_AID,
     RAISED,
     accept,
+    register,
     request_event,
 )
 
@@ -46,10 +47,7 @@ ADD = (
 @pytest.fixture
 def tandem(database_url: str, tmp_path: Path) -> Runner:
     with psycopg.connect(database_url) as conn:
-        conn.execute(
-            "INSERT INTO partners (id, name) SELECT p, p FROM unnest(%s::text[]) p",
-            ([FOODBANK, COUNCIL, MUTUAL_AID],),
-        )
+        register(conn, FOODBANK, COUNCIL, MUTUAL_AID)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return run_tandem({"DATABASE_URL": database_url, "TANDEM_DATA_DIR": str(tmp_path)}, *args)

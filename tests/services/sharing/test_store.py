@@ -29,6 +29,7 @@ from tests.support.sharing_events import (
     MUTUAL_AID,
     RAISED,
     accept,
+    register,
     request_event,
     stock_event,
 )
@@ -50,11 +51,7 @@ TERMS = Terms(
 @pytest.fixture
 def conn(database_url: str) -> Iterator[Conn]:
     with psycopg.connect(database_url) as connection:
-        connection.execute(
-            "INSERT INTO partners (id, name) SELECT p, p FROM unnest(%s::text[]) p",
-            ([FOODBANK, COUNCIL, MUTUAL_AID, AGE_UK],),
-        )
-        connection.commit()
+        register(connection, FOODBANK, COUNCIL, MUTUAL_AID, AGE_UK)
         yield connection
 
 
