@@ -29,6 +29,7 @@ from infra.postgres import EmbeddedPostgres
 from infra.stack_lock import StackRunning, hold
 from services.settings import STACK_FILE, Settings, find_data_dir
 from services.simulate import build
+from tests.support.footprint import SERVICES as EVERY_SERVICE
 from tests.support.servers import run_tandem, wait_for
 from tests.support.stack_process import running_with, short_data_dir, start, stop, wait_ready
 
@@ -36,16 +37,9 @@ from tests.support.stack_process import running_with, short_data_dir, start, sto
 NOWHERE = dict.fromkeys(
     ("TANDEM_DATA_DIR", "DATABASE_URL", "KAFKA_BOOTSTRAP", "TANDEM_GATEWAY_URL"), ""
 )
-SERVICES = {
-    "gateway",
-    "relay",
-    "archiver",
-    "inbound",
-    "aggregator",
-    "router",
-    "webhooks",
-    "editions",
-}
+# Every service `tandem up` runs: the one list the tests keep (tests/infra/test_k8s.py holds
+# it to infra/stack.py).
+SERVICES = set(EVERY_SERVICE)
 DEMO_SPEED = 1_000_000.0  # the demo's six weeks in a few seconds
 
 
