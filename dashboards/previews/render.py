@@ -460,7 +460,6 @@ def sitrep_editions(conn: psycopg.Connection[Any], incident: str) -> None:
 
     for at in EDITIONS:
         issue(conn, incident, at, "Kingston resilience cell", at)
-        conn.commit()
 
 
 def exercise_run(conn: psycopg.Connection[Any], events: list[dict[str, Any]]) -> None:

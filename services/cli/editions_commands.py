@@ -41,7 +41,6 @@ def issue(
     with figures_connection() as conn:
         when, said = report_time(conn, incident, at, "live")
         edition = issue_edition(conn, incident, when, by, datetime.now(UTC))
-        conn.commit()
         assert edition is not None  # only a scheduled slot is ever issued already
         previous = None if edition.previous is None else stored(conn, incident, edition.previous)
     typer.echo(f"{incident} edition {edition.number} {said}", err=True)

@@ -6,9 +6,11 @@ since the edition before, and, when late events have since changed that edition'
 it would read now (`late`): a reader of edition 7 learns that edition 6 understated the open
 requests.
 
-Issuing takes a transaction-scoped advisory lock per incident: two issuers at once take turns,
-so numbers are never given twice nor skipped, and each edition's changes are against the one
-truly before it. The primary key (incident, number) would refuse a duplicate regardless.
+Issuing takes an advisory lock per incident: two issuers at once take turns, so numbers are
+never given twice nor skipped, and each edition's changes are against the one truly before it.
+The primary key (incident, number) would refuse a duplicate regardless. Under the lock, the
+edition is read and written in one repeatable-read snapshot, so that its figures, like the
+sitrep's own, agree with each other while the aggregator keeps writing.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from services.figures.model import Figures
 from services.figures.sitrep import Sitrep, rfc3339_utc, sitrep
 
 Conn = psycopg.Connection[Any]
+
+SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
 
 EDITIONS_LOCK = 0x5E7D
 """The first key of the per-incident advisory lock (the second is the incident's hash)."""
@@ -114,10 +118,30 @@ def issue(
     issued_at: datetime,
     slot: datetime | None = None,
 ) -> Edition | None:
-    """Issue the next edition of `incident` at T `at`, in the caller's transaction (commit to
-    keep it, which ends the lock); for a scheduled `slot`, None when that slot was issued
-    already."""
-    conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (EDITIONS_LOCK, incident))
+    """Issue the next edition of `incident` at T `at` and commit it (with whatever the
+    connection had open); for a scheduled `slot`, None when that slot was issued already."""
+    key = (EDITIONS_LOCK, incident)
+    conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", key)
+    conn.commit()
+    try:
+        # The snapshot is taken after the lock is held, so it sees the edition issued before.
+        with conn.transaction():
+            conn.execute(SNAPSHOT)
+            return next_edition(conn, incident, at, issued_by, issued_at, slot)
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", key)
+        conn.commit()
+
+
+def next_edition(
+    conn: Conn,
+    incident: str,
+    at: datetime,
+    issued_by: str,
+    issued_at: datetime,
+    slot: datetime | None,
+) -> Edition | None:
+    """`issue`'s work, under its lock and in its snapshot."""
     if (
         slot is not None
         and conn.execute(

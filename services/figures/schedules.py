@@ -6,10 +6,11 @@ between two instants, worked out per local day with zoneinfo, so that 09:00 Euro
 change) is issued at the instant it maps to with the winter offset, an hour later by the
 clock; a local time the clock passes twice (01:30 on the autumn change) is issued at its first.
 
-Each schedule records the latest slot issued (`issued_through`), moved in the same transaction
-as the edition, and each edition the slot it was issued for (unique per incident): a stopped
-or restarted issuer neither issues a slot twice nor skips one — on starting it issues every
-slot since, oldest first, each as of its own time.
+Each edition records the slot it was issued for (unique per incident, checked under the
+issuing lock), and each schedule the latest slot issued (`issued_through`), moved once the
+edition is committed: a stopped or restarted issuer neither issues a slot twice (a stop between
+the two finds the slot's edition and only moves `issued_through`) nor skips one — on starting it
+issues every slot since, oldest first, each as of its own time.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def issue_due(conn: Conn, now: datetime) -> list[Edition]:
             except UnknownIncident:
                 break  # its events are gone (a reset database): nothing to report
             at, _ = default_at(found, slot)
-            edition = issue(conn, schedule.incident, at, ISSUED_BY, now, slot=slot)
+            edition = issue(conn, schedule.incident, at, ISSUED_BY, now, slot=slot)  # commits
             conn.execute(
                 "UPDATE sitrep_schedules SET issued_through = %s"
                 " WHERE incident = %s AND issued_through < %s",

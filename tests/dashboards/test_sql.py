@@ -94,7 +94,6 @@ def issue_editions(conn: Connection) -> None:
     overview's editions panels."""
     for at in (ENDS[0], LAST):
         issue(conn, INCIDENT, at, "resilience cell", at)
-        conn.commit()
 
 
 def start_exercise(conn: Connection) -> None:

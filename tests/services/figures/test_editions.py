@@ -31,7 +31,6 @@ def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
 
 def issued(conn: psycopg.Connection[Any], at: datetime, by: str = "duty officer") -> Any:
     found = issue(conn, INCIDENT, at, by, ISSUED)
-    conn.commit()
     assert found is not None
     return found
 

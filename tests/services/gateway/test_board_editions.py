@@ -31,10 +31,8 @@ def test_the_board_shows_the_latest_edition_and_what_changed_most(
     with psycopg.connect(database_url) as conn:
         load(conn, SCENARIO)
         issue(conn, INCIDENT, T, "duty officer", ISSUED)
-        conn.commit()
         load(conn, LATE + AFTER)
         issue(conn, INCIDENT, T + timedelta(hours=1), "schedule", ISSUED + timedelta(hours=1))
-        conn.commit()
     settings = Settings(TANDEM_DATA_DIR=tmp_path / "data", DATABASE_URL=database_url)
     with running_gateway(settings) as url, chromium_page() as (page, errors):
         page.goto(url)

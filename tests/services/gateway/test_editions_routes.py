@@ -26,10 +26,8 @@ def test_editions_are_read_with_a_partners_token(database_url: str, tmp_path: Pa
     with psycopg.connect(database_url) as conn:
         load(conn, SCENARIO)
         issue(conn, INCIDENT, T, "duty officer", ISSUED)
-        conn.commit()
         load(conn, LATE)
         issue(conn, INCIDENT, T + timedelta(hours=1), "schedule", ISSUED + timedelta(hours=1))
-        conn.commit()
         token = add_partner(conn, Partner("kingston-foodbank", "Kingston Foodbank"))
     settings = Settings(TANDEM_DATA_DIR=tmp_path / "data", DATABASE_URL=database_url)
     listed_path = f"/v1/incidents/{INCIDENT}/editions"
