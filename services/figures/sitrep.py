@@ -3,7 +3,10 @@
 Each section is one SQL statement over the figures the aggregator maintains, each an index range
 query around T rather than a scan of the incident's events. The statements go to the server in
 one pipeline (one round trip) and, on an idle connection, inside one read-only snapshot, so the
-numbers of a report agree with each other while the aggregator keeps writing.
+numbers of a report agree with each other while the aggregator keeps writing. From a pool (the
+gateway's), they go in two halves on two connections at once, the second reading in the
+snapshot the first exported: the same agreement, in about half the time where PostgreSQL has a
+core to spare.
 
 Lists are sorted with `COLLATE "C"` (code point order) so that the order does not depend on the
 database's locale. Ties between events at the same time are broken as in the test oracle
