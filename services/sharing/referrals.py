@@ -1,29 +1,27 @@
-"""Who a request stands referred to, and which of its events that entitles them to.
+"""Who a request is shared with by referral, and which of its events that entitles them to.
 
-The rule. A request's lifecycle events are read in the order the event store accepted them
-(`Accepted.order`), whatever their event times: what a referral shares is then decided by what
-had been accepted, and the same whenever and however often the events are read. A referral
-(`referred`, `to_partner` Q) counts when made by a partner holding the request then: one that
-had raised it, or the partner it stood referred to. From that referral the request stands referred
-to Q until it is referred to someone else or closed (`fulfilled`, `cancelled`). While it
-stands, Q receives the request's whole lifecycle as accepted up to then — the `raised` and
-`triaged` details it needs to act, earlier referrals and answers — and every event accepted
-after, up to and including the one that ends the referral (so Q learns it can stop), and
-nothing accepted later. A partner never receives its own events.
+The rule is the door's (`services.authority.rules`): a partner is involved in a request once a
+`referred` naming it (`to_partner`) was accepted from the request's owner (the partner whose
+event about it was accepted first) or from a partner already involved, and involvement only
+grows. An involved partner receives the request's whole lifecycle: its history as accepted up
+to the referral, then every event accepted after, for as long as the request lasts — its own
+events excepted. The lifecycle is read in the order the event store accepted it
+(`Accepted.order`), whatever the event times.
 
-Because a consumer always has a prefix of that order, the entitlements of what it has are
-among those of everything: deciding again after reading more only ever adds the shares the
-new events bring.
+So the entitlements are a function of the accepted events alone. The door only accepts a
+partner's events about a request once it is involved, so whatever order authorised events
+arrive in, the same partners end up involved and receive the same events; and as a consumer
+always has a prefix of the store's order, deciding again after reading more only ever adds the
+shares the new events bring.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from schemas.lifecycle import CLOSING, RAISED, REFERRED, STEP
+from schemas.lifecycle import REFERRED, STEP
 from services.sharing.accepted import Accepted
 
 
@@ -35,17 +33,10 @@ class Referral:
     id: str
     by: str
     to: str
-    time: datetime
 
     @classmethod
     def of(cls, event: Mapping[str, Any]) -> Referral:
-        return cls(
-            event["source"],
-            event["id"],
-            event["partner"],
-            event["data"]["to_partner"],
-            _time(event),
-        )
+        return cls(event["source"], event["id"], event["partner"], event["data"]["to_partner"])
 
 
 @dataclass(frozen=True)
@@ -64,61 +55,38 @@ def request_of(event: Mapping[str, Any]) -> tuple[str, str] | None:
     return str(event["incident"]), str(event["data"]["request_id"])
 
 
-def referral_standing(lifecycle: Iterable[Accepted]) -> Referral | None:
-    """Who the request stands referred to after all these events; None if no one."""
-    _, standing = _periods(_ordered(lifecycle))
-    return standing
+def involvement(lifecycle: Iterable[Accepted]) -> dict[str, Referral]:
+    """Each partner involved in the request, with the first referral that involved it."""
+    return _involvement(_ordered(lifecycle))
 
 
 def entitlements(lifecycle: Iterable[Accepted]) -> list[Entitlement]:
     """Every (recipient, event) the request's referrals entitle, each once (under the first
-    referral that does), in lifecycle order."""
+    referral naming the recipient), in lifecycle order."""
     ordered = _ordered(lifecycle)
-    periods, standing = _periods(ordered)
-    if standing is not None:
-        periods.append((standing, len(ordered) - 1))
-    granted: dict[tuple[str, str, str], Entitlement] = {}
-    for referral, last in periods:
-        for event in ordered[: last + 1]:
-            key = (referral.to, event["source"], event["id"])
-            if event["partner"] != referral.to and key not in granted:
-                granted[key] = Entitlement(referral.to, referral, event)
-    order = {(e["source"], e["id"]): i for i, e in enumerate(ordered)}
-    return sorted(granted.values(), key=lambda g: order[g.event["source"], g.event["id"]])
+    involved = _involvement(ordered)
+    return [
+        Entitlement(recipient, referral, event)
+        for event in ordered
+        for recipient, referral in involved.items()
+        if event["partner"] != recipient
+    ]
 
 
-def _periods(
-    ordered: Sequence[Mapping[str, Any]],
-) -> tuple[list[tuple[Referral, int]], Referral | None]:
-    """The referrals that ended, each with the index of the event that ended it, and the one
-    still standing."""
-    # Who holds the request at a referral depends only on what was accepted before it, so
-    # what a prefix of the lifecycle entitles, the whole of it entitles too.
-    raisers: set[str] = set()
-    ended: list[tuple[Referral, int]] = []
-    standing: Referral | None = None
-    for index, event in enumerate(ordered):
-        if event["type"] == RAISED:
-            raisers.add(event["partner"])
-        elif event["type"] == REFERRED:
-            holders = raisers | ({standing.to} if standing else set())
-            to = event["data"]["to_partner"]
-            if event["partner"] not in holders or (standing and standing.to == to):
-                continue
-            if standing:
-                ended.append((standing, index))
-            standing = Referral.of(event)
-        elif event["type"] in CLOSING and standing:
-            ended.append((standing, index))
-            standing = None
-    return ended, standing
+def _involvement(ordered: Sequence[Mapping[str, Any]]) -> dict[str, Referral]:
+    # Who may refer at a referral depends only on what was accepted before it, so what a
+    # prefix of the lifecycle entitles, the whole of it entitles too.
+    involved: dict[str, Referral] = {}
+    if not ordered:
+        return involved
+    owner = ordered[0]["partner"]
+    for event in ordered:
+        to = event["data"].get("to_partner") if event["type"] == REFERRED else None
+        if to is not None and to not in involved and event["partner"] in {owner, *involved}:
+            involved[to] = Referral.of(event)
+    return involved
 
 
 def _ordered(lifecycle: Iterable[Accepted]) -> list[Mapping[str, Any]]:
     unique = {(a.event["source"], a.event["id"]): a for a in lifecycle}
     return [a.event for a in sorted(unique.values(), key=lambda a: a.order)]
-
-
-def _time(event: Mapping[str, Any]) -> datetime:
-    # RFC 3339 allows lower-case `t` and `z`, which fromisoformat does not.
-    return datetime.fromisoformat(str(event["time"]).upper())

@@ -17,7 +17,6 @@ from tests.support.sharing_events import (
     KEY,
     MUTUAL_AID,
     NOW,
-    T0,
     agreement,
     in_order,
     request_event,
@@ -128,9 +127,7 @@ def test_a_referral_shares_the_lifecycle_with_every_field_and_a_pseudonym() -> N
     *history, last = in_order(raised, referral)
     shares = decide(last, [], history, KEY)
     assert shared(shares) == {(MUTUAL_AID, "e-1"), (MUTUAL_AID, "e-2")}
-    basis = Referral(
-        "/orgs/kingston-foodbank/crm", "e-2", FOODBANK, MUTUAL_AID, T0 + timedelta(minutes=5)
-    )
+    basis = Referral("/orgs/kingston-foodbank/crm", "e-2", FOODBANK, MUTUAL_AID)
     assert {s.basis for s in shares} == {basis}
     raised_share = next(s for s in shares if s.event["id"] == "e-1")
     person = raised_share.event["data"].pop("person_ref")

@@ -1,5 +1,5 @@
-"""Referral state and what a referral entitles, from a request's lifecycle in the order the
-store accepted it."""
+"""Who is involved in a request by referral, and what that entitles them to, from a request's
+lifecycle in the order the store accepted it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.sharing.accepted import Accepted
-from services.sharing.referrals import Referral, entitlements, referral_standing, request_of
+from services.sharing.referrals import Referral, entitlements, involvement, request_of
 from tests.support.sharing_events import (
     AGE_UK,
     COUNCIL,
@@ -37,111 +37,93 @@ def received(lifecycle: list[dict[str, Any]]) -> dict[str, list[str]]:
     return out
 
 
-def standing_after(lifecycle: list[dict[str, Any]]) -> Referral | None:
-    return referral_standing(in_order(*lifecycle))
+def involved_after(lifecycle: list[dict[str, Any]]) -> dict[str, Referral]:
+    return involvement(in_order(*lifecycle))
 
 
 def test_no_referral_no_one() -> None:
-    assert standing_after([RAISED, TRIAGED]) is None
+    assert involved_after([RAISED, TRIAGED]) == {}
     assert received([RAISED, TRIAGED]) == {}
 
 
 def test_a_referral_shares_the_earlier_events_and_what_follows() -> None:
     lifecycle = [RAISED, TRIAGED, TO_MUTUAL_AID]
-    standing = standing_after(lifecycle)
-    assert standing is not None
-    assert (standing.by, standing.to, standing.id) == (FOODBANK, MUTUAL_AID, "e-3")
+    assert involved_after(lifecycle) == {
+        MUTUAL_AID: Referral(RAISED["source"], "e-3", FOODBANK, MUTUAL_AID)
+    }
     assert received(lifecycle) == {MUTUAL_AID: ["e-1", "e-2", "e-3"]}
     later = request_event("triaged", "e-9", FOODBANK, 20, priority="urgent", need="food")
     assert received([*lifecycle, ACCEPTED, later]) == {MUTUAL_AID: ["e-1", "e-2", "e-3", "e-9"]}
 
 
-def test_closing_ends_the_referral_after_the_closing_event() -> None:
+def test_closing_the_request_does_not_end_involvement() -> None:
     after = request_event("triaged", "e-6", FOODBANK, 90, priority="routine", need="food")
-    lifecycle = [RAISED, TO_MUTUAL_AID, ACCEPTED, FULFILLED, after]
-    assert standing_after(lifecycle) is None
-    # The fulfilled is mutual-aid's own, so it has nothing of its own back; a cancellation by
-    # the foodbank would reach it.
-    assert received(lifecycle) == {MUTUAL_AID: ["e-1", "e-3"]}
     cancelled = request_event("cancelled", "e-7", FOODBANK, 30, reason="withdrawn")
-    assert received([RAISED, TO_MUTUAL_AID, cancelled, after]) == {
-        MUTUAL_AID: ["e-1", "e-3", "e-7"]
-    }
+    lifecycle = [RAISED, TO_MUTUAL_AID, ACCEPTED, FULFILLED, cancelled, after]
+    # The accepted and the fulfilled are mutual-aid's own: it has nothing of its own back.
+    assert received(lifecycle) == {MUTUAL_AID: ["e-1", "e-3", "e-7", "e-6"]}
 
 
-def test_referring_elsewhere_stops_the_first_partner_and_starts_the_next() -> None:
+def test_referring_elsewhere_involves_the_next_partner_and_keeps_the_first() -> None:
     declined = request_event("declined", "e-4", MUTUAL_AID, 8, reason="no_capacity")
     to_age_uk = request_event("referred", "e-6", FOODBANK, 10, to_partner=AGE_UK)
     accepted = request_event("accepted", "e-7", AGE_UK, 12)
     lifecycle = [RAISED, TO_MUTUAL_AID, declined, to_age_uk, accepted]
-    standing = standing_after(lifecycle)
-    assert standing is not None and standing.to == AGE_UK
+    assert set(involved_after(lifecycle)) == {MUTUAL_AID, AGE_UK}
     assert received(lifecycle) == {
-        # mutual-aid learns it was passed on (e-6), and nothing after.
-        MUTUAL_AID: ["e-1", "e-3", "e-6"],
+        MUTUAL_AID: ["e-1", "e-3", "e-6", "e-7"],
         AGE_UK: ["e-1", "e-3", "e-4", "e-6"],
     }
 
 
-def test_the_partner_referred_to_may_refer_it_on() -> None:
+def test_an_involved_partner_may_refer_it_on() -> None:
     onward = request_event("referred", "e-6", MUTUAL_AID, 10, to_partner=COUNCIL)
     lifecycle = [RAISED, TO_MUTUAL_AID, ACCEPTED, onward]
-    standing = standing_after(lifecycle)
-    assert standing is not None and (standing.by, standing.to) == (MUTUAL_AID, COUNCIL)
+    assert involved_after(lifecycle)[COUNCIL].by == MUTUAL_AID
     assert received(lifecycle)[COUNCIL] == ["e-1", "e-3", "e-4", "e-6"]
 
 
-def test_a_partner_without_the_request_cannot_refer_it_to_itself() -> None:
+def test_a_partner_without_the_request_cannot_involve_anyone() -> None:
+    # The door refuses these; events stored before it judged roles may still hold them.
     grab = request_event("referred", "e-6", AGE_UK, 10, to_partner=AGE_UK)
     grab_for_other = request_event("referred", "e-7", COUNCIL, 11, to_partner=AGE_UK)
     lifecycle = [RAISED, TO_MUTUAL_AID, grab, grab_for_other]
-    standing = standing_after(lifecycle)
-    assert standing is not None and standing.to == MUTUAL_AID
+    assert set(involved_after(lifecycle)) == {MUTUAL_AID}
     assert AGE_UK not in received(lifecycle)
 
 
 def test_referring_again_to_the_same_partner_keeps_the_first_referral() -> None:
     again = request_event("referred", "e-6", FOODBANK, 10, to_partner=MUTUAL_AID)
-    standing = standing_after([RAISED, TO_MUTUAL_AID, again])
-    assert standing is not None and standing.id == "e-3"
+    assert involved_after([RAISED, TO_MUTUAL_AID, again])[MUTUAL_AID].id == "e-3"
 
 
-def test_a_referral_after_closing_opens_a_new_one() -> None:
-    again = request_event("referred", "e-6", FOODBANK, 70, to_partner=AGE_UK)
-    lifecycle = [RAISED, TO_MUTUAL_AID, FULFILLED, again]
-    standing = standing_after(lifecycle)
-    assert standing is not None and standing.to == AGE_UK
-    assert received(lifecycle)[AGE_UK] == ["e-1", "e-3", "e-5", "e-6"]
-
-
-def test_the_order_of_acceptance_decides_not_event_time() -> None:
+def test_late_events_reach_the_involved_whatever_their_event_time() -> None:
     cancelled = request_event("cancelled", "e-6", FOODBANK, 30, reason="withdrawn")
-    # Accepted after the referral, though its event time is before it: the referral stands,
-    # so it goes.
+    # Accepted after the referral, though its event time is before it.
     late_before = request_event("triaged", "e-7", FOODBANK, 1, priority="high", need="food")
-    # Accepted after the cancellation ended the referral, though its event time is before the
-    # cancellation: it goes to no one.
+    # Accepted after the cancellation: the request is closed, mutual-aid still involved.
     late_after = request_event("triaged", "e-8", FOODBANK, 20, priority="urgent", need="food")
     lifecycle = [RAISED, TO_MUTUAL_AID, late_before, cancelled, late_after]
-    assert received(lifecycle) == {MUTUAL_AID: ["e-1", "e-3", "e-7", "e-6"]}
-    # The same events accepted in event-time order: e-8 came before the cancellation.
-    by_time = [RAISED, late_before, TO_MUTUAL_AID, late_after, cancelled]
-    assert received(by_time) == {MUTUAL_AID: ["e-1", "e-7", "e-3", "e-8", "e-6"]}
+    assert received(lifecycle) == {MUTUAL_AID: ["e-1", "e-3", "e-7", "e-6", "e-8"]}
 
 
-def test_the_order_events_are_given_in_does_not_matter() -> None:
+def test_the_order_of_acceptance_decides_only_the_order_of_the_shares() -> None:
     declined = request_event("declined", "e-4", MUTUAL_AID, 8, reason="no_capacity")
     to_age_uk = request_event("referred", "e-6", FOODBANK, 10, to_partner=AGE_UK)
-    lifecycle = in_order(RAISED, TRIAGED, TO_MUTUAL_AID, declined, to_age_uk)
-    expected = entitlements(lifecycle)
+    lifecycle = [RAISED, TRIAGED, TO_MUTUAL_AID, declined, to_age_uk]
+
+    def granted(order: tuple[dict[str, Any], ...]) -> set[tuple[str, str]]:
+        return {(g.recipient, g.event["id"]) for g in entitlements(in_order(*order))}
+
+    expected = granted(tuple(lifecycle))
     for order in itertools.permutations(lifecycle):
-        assert entitlements(order) == expected
-        assert referral_standing(order) == referral_standing(lifecycle)
+        # Mutual-aid's decline is accepted only after the referral involving it.
+        if order.index(declined) > order.index(TO_MUTUAL_AID):
+            assert granted(order) == expected
 
 
 def test_a_referral_counts_only_from_a_partner_that_held_the_request_then() -> None:
-    # age-uk refers it before raising it (as only the owner may, later): that referral does
-    # not end mutual-aid's, which keeps receiving.
+    # age-uk refers it before raising it (the door refuses both): that involves no one.
     early = request_event("referred", "e-6", AGE_UK, 6, to_partner=COUNCIL)
     later = request_event("triaged", "e-7", FOODBANK, 7, priority="high", need="food")
     also_raised = request_event("raised", "e-8", AGE_UK, 8)
@@ -162,7 +144,9 @@ def test_what_a_referral_entitles_only_grows_as_more_is_accepted() -> None:
         return {(g.recipient, g.referral.id, g.event["id"]) for g in entitlements(accepted)}
 
     everything = granted(lifecycle)
-    assert {(MUTUAL_AID, "e-3", "e-6"), (AGE_UK, "e-6", "e-4")} <= everything
+    assert {(MUTUAL_AID, "e-3", "e-7"), (MUTUAL_AID, "e-3", "e-8"), (AGE_UK, "e-6", "e-4")} <= (
+        everything
+    )
     for end in range(len(lifecycle) + 1):
         assert granted(lifecycle[:end]) <= everything
 

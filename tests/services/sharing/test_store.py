@@ -208,20 +208,21 @@ def test_a_referral_shares_the_lifecycle_across_batches(conn: Conn) -> None:
     assert raised.event["data"]["household_size"] == 3
     assert raised.event["data"]["person_ref"].startswith("pp-")
 
-    # Referred elsewhere: mutual-aid hears of it and of nothing after.
+    # Referred on: mutual-aid stays involved and keeps hearing, age-uk hears from the start.
     share(request_event("referred", "e-5", FOODBANK, 20, to_partner=AGE_UK))
     share(request_event("fulfilled", "e-6", AGE_UK, 40))
-    assert inbox_ids(conn, MUTUAL_AID) == ["e-1", "e-2", "e-4", "e-5"]
+    assert inbox_ids(conn, MUTUAL_AID) == ["e-1", "e-2", "e-4", "e-5", "e-6"]
     assert inbox_ids(conn, AGE_UK) == ["e-1", "e-2", "e-3", "e-4", "e-5"]
-    # Closed: what is accepted after the closing goes to no one, whatever its event time.
+    # Closed: what is accepted after the closing still reaches the involved, whatever its
+    # event time.
     share(request_event("triaged", "e-7", FOODBANK, 50, priority="routine", need="food"))
     share(request_event("triaged", "e-8", FOODBANK, 30, priority="urgent", need="food"))
-    assert inbox_ids(conn, AGE_UK) == ["e-1", "e-2", "e-3", "e-4", "e-5"]
-    # The referral goes one way: age-uk's fulfilled reaches neither the foodbank nor mutual-aid.
-    assert audit(conn, AGE_UK) == []
+    assert inbox_ids(conn, AGE_UK) == ["e-1", "e-2", "e-3", "e-4", "e-5", "e-7", "e-8"]
+    # The owner hears by referral only when referred back: age-uk's fulfilled is not its.
+    assert [e.event["id"] for e in read_inbox(conn, FOODBANK)] == []
 
 
-def test_a_referral_shares_exactly_the_history_accepted_up_to_it(conn: Conn) -> None:
+def test_a_referral_shares_the_history_then_all_accepted_after(conn: Conn) -> None:
     history = accept(
         conn,
         [
@@ -232,23 +233,23 @@ def test_a_referral_shares_exactly_the_history_accepted_up_to_it(conn: Conn) -> 
     referral = accept(conn, [request_event("referred", "e-3", FOODBANK, 5, to_partner=MUTUAL_AID)])
     conn.commit()
     # A late event with an earlier event time, accepted after the referral: it goes as one of
-    # the request's events accepted while the referral stands.
+    # the request's events accepted after it, as does one accepted after the request closed.
     late = accept(
         conn, [request_event("triaged", "e-4", FOODBANK, 1, priority="urgent", need="food")]
     )
     cancelled = accept(conn, [request_event("cancelled", "e-5", FOODBANK, 9, reason="withdrawn")])
-    ignored = accept(
+    after_closing = accept(
         conn, [request_event("triaged", "e-6", FOODBANK, 7, priority="routine", need="food")]
     )
     conn.commit()
     assert share_batch(conn, history) == []
     assert [e.event["id"] for e in share_batch(conn, referral)] == ["e-1", "e-2", "e-3"]
-    share_batch(conn, late + cancelled + ignored)
+    share_batch(conn, late + cancelled + after_closing)
     conn.commit()
-    expected = ["e-1", "e-2", "e-3", "e-4", "e-5"]
+    expected = ["e-1", "e-2", "e-3", "e-4", "e-5", "e-6"]
     assert inbox_ids(conn, MUTUAL_AID) == expected
     # Read again from the start, in any batches: the same.
-    everything = history + referral + late + cancelled + ignored
+    everything = history + referral + late + cancelled + after_closing
     for event in reversed(everything):
         assert share_batch(conn, [event]) == []
     assert inbox_ids(conn, MUTUAL_AID) == expected
