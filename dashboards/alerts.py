@@ -21,6 +21,7 @@ from schemas.thresholds import (
     URGENT_WAIT,
     in_hours,
 )
+from services.streaming.completeness import completeness_sql
 
 NOW = "now()"
 LIVE = "'live'"
@@ -105,10 +106,14 @@ CROSS JOIN LATERAL (
 
 
 def figures_behind_sql(now: str = NOW) -> str:
-    """Seconds since the oldest event stored but not yet in every consumer was stored."""
+    """Seconds since the oldest event stored but not yet in every consumer was stored; with the
+    reconciler stopped too (it is the relay's thread), since its last report at the latest:
+    Grafana's role may not read the store that would say when exactly."""
     return f"""
 SELECT round(extract(epoch FROM {now}::timestamptz - oldest_uncounted_at)::numeric) AS value
-FROM completeness
+FROM (
+{completeness_sql(now, store=False)}
+) AS completeness
 WHERE oldest_uncounted_at IS NOT NULL
 """.strip()
 

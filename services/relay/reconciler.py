@@ -31,11 +31,11 @@ from psycopg.types.json import Jsonb
 
 from services.settings import Settings
 from services.store.connections import connect
+from services.streaming.completeness import SCAN_LIMIT
 
 log = logging.getLogger(__name__)
 
 ROUND_SECONDS = 5.0
-SCAN_LIMIT = 100_000
 
 ARCHIVE, FIGURES, ROUTER = "archive", "figures", "router"
 LIVE_CONSUMERS = (ARCHIVE, FIGURES, ROUTER)

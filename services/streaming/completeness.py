@@ -1,6 +1,11 @@
 """Whether every accepted event has reached the figures: the reconciler's last findings, as
 `/metrics`, `/readyz`, `tandem status` and the Grafana alert read them (services/relay/
-reconciler.py writes them)."""
+reconciler.py writes them).
+
+The reconciler is a thread of the relay: when the relay is stopped or dead, so is it, and its
+last findings grow stale while events go on being stored and reach no consumer. So readers do
+not take a stale row at its word: they count and date the events stored after the position it
+last found complete, which is what a round would find missing (see `completeness_sql`)."""
 
 from __future__ import annotations
 
@@ -13,10 +18,35 @@ UNCHECKED_SECONDS = 30.0
 """Completeness is unknown when the reconciler (every 5 s, in the relay) has not reported for
 this long."""
 
-COMPLETENESS_SQL = (
-    "SELECT checked_at, uncounted, oldest_uncounted_at, repairing, repairs_total,"
-    " unconfirmed_total, now() FROM completeness"
-)
+SCAN_LIMIT = 100_000
+"""Events the reconciler looks at in one round, and so the most `uncounted` can say."""
+
+
+def completeness_sql(now: str = "now()", *, store: bool = True) -> str:
+    """The reconciler's findings as of `now` (an SQL expression): its row while it reports.
+    Once it has not for UNCHECKED_SECONDS, the events stored after its position are counted and
+    dated instead; or, for a reader not allowed the `store` (Grafana's, which never reads
+    events), the oldest could have been stored right after its last report, and is dated so:
+    never later than it was, and early only while the relay is down anyway."""
+    stale = (
+        f"c.checked_at IS NULL"
+        f" OR c.checked_at < {now}::timestamptz - interval '{UNCHECKED_SECONDS:g} seconds'"
+    )
+    after = "FROM events e WHERE (e.tx, e.seq) > (c.tx, c.seq)"
+    uncounted, oldest = "c.uncounted", "least(c.oldest_uncounted_at, c.checked_at)"
+    if store:
+        uncounted = f"(SELECT count(*) FROM (SELECT {after} LIMIT {SCAN_LIMIT}) AS unchecked)"
+        oldest = f"(SELECT e.received_at {after} ORDER BY e.tx, e.seq LIMIT 1)"
+    return f"""
+SELECT c.checked_at,
+       CASE WHEN {stale} THEN {uncounted} ELSE c.uncounted END AS uncounted,
+       CASE WHEN {stale} THEN {oldest} ELSE c.oldest_uncounted_at END AS oldest_uncounted_at,
+       c.repairing, c.repairs_total, c.unconfirmed_total, {now}::timestamptz AS now
+FROM completeness c
+""".strip()
+
+
+COMPLETENESS_SQL = completeness_sql()
 
 
 @dataclass(frozen=True)
@@ -37,11 +67,11 @@ class Completeness:
 
     def problems(self) -> list[str]:
         """Why the figures cannot be taken as complete now; none when they can."""
+        found = []
         if self.checked_at is None or (self.now - self.checked_at).total_seconds() > (
             UNCHECKED_SECONDS
         ):
-            return ["completeness unknown: the reconciler (in the relay) has not reported"]
-        found = []
+            found.append("completeness unknown: the reconciler (in the relay) has not reported")
         if self.oldest_uncounted_seconds > BEHIND_SECONDS:
             found.append(
                 f"figures behind: {self.uncounted} events stored but not yet counted, the"

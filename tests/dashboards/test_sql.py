@@ -331,8 +331,27 @@ def test_alert_queries_give_one_labelled_number_per_thing_to_watch(conn: Connect
 def test_the_figures_behind_alert_gives_the_oldest_uncounted_events_age(conn: Connection) -> None:
     at = ENDS[1]
     assert conn.execute(figures_behind_sql(literal(at))).fetchall() == []  # nothing behind
-    conn.execute("UPDATE completeness SET oldest_uncounted_at = %s", (at - timedelta(seconds=75),))
+    conn.execute(
+        "UPDATE completeness SET checked_at = %s, oldest_uncounted_at = %s",
+        (at - timedelta(seconds=3), at - timedelta(seconds=75)),
+    )
     assert conn.execute(figures_behind_sql(literal(at))).fetchall() == [(75,)]
+    conn.rollback()
+
+
+def test_the_figures_behind_alert_fires_when_the_reconciler_itself_has_stopped(
+    conn: Connection,
+) -> None:
+    """The relay (and the reconciler, its thread) stopped 90 s ago: its last round found
+    everything complete, and whatever was stored since reaches no consumer. Grafana's role, which
+    may not read the store, sees the alert fire all the same."""
+    at = ENDS[1]
+    conn.execute("UPDATE completeness SET checked_at = %s", (at - timedelta(seconds=90),))
+    conn.execute("SET LOCAL ROLE tandem_figures_reader")
+    assert conn.execute(figures_behind_sql(literal(at))).fetchall() == [(90,)]
+    conn.execute("RESET ROLE")
+    conn.execute("UPDATE completeness SET checked_at = %s", (at - timedelta(seconds=3),))
+    assert conn.execute(figures_behind_sql(literal(at))).fetchall() == []  # it reports: trusted
     conn.rollback()
 
 

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from services.settings import Settings
-from tests.support.events_store import sample_event
+from tests.support.events_store import insert_events, sample_event
 from tests.support.gateway_http import BATCH, SINGLE, Gateway, gateway_for
 from tests.support.servers import wait_for
 
@@ -148,6 +148,26 @@ def test_readiness_and_metrics_say_when_the_figures_are_behind_or_repairing(
     assert metric(gateway, "tandem_events_repairing") == 7
     assert metric(gateway, "tandem_events_republished_total") == 40
     assert metric(gateway, "tandem_relay_resent_total") == 3
+
+
+def test_readiness_and_metrics_count_what_a_stopped_reconciler_cannot(gateway: Gateway) -> None:
+    """The relay, and the reconciler with it, stopped five minutes ago after a round that found
+    everything complete; three events stored since, 95 s ago, reach no consumer."""
+    with psycopg.connect(gateway.database_url, autocommit=True) as conn:
+        with conn.transaction():
+            insert_events(conn, [sample_event(n) for n in range(3)])
+        conn.execute("UPDATE events SET received_at = now() - interval '95 seconds'")
+        conn.execute("UPDATE completeness SET checked_at = now() - interval '5 minutes'")
+        answer = httpx.get(f"{gateway.url}/readyz")
+    assert answer.status_code == 200 and answer.json()["status"] == "degraded"
+    figures = answer.json()["figures"]
+    assert [p.split(":")[0] for p in figures["problems"]] == [
+        "completeness unknown",
+        "figures behind",
+    ]
+    assert figures["uncounted"] == 3 and 95 <= figures["oldest_uncounted_seconds"] < 120
+    assert metric(gateway, "tandem_events_uncounted") == 3
+    assert 95 <= metric(gateway, "tandem_events_uncounted_oldest_seconds") < 120
 
 
 def test_a_partner_over_its_rate_limit_gets_429_with_retry_after_others_do_not(
