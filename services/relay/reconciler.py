@@ -3,7 +3,10 @@
 It walks the event store in store order (as the relay does) and looks each event up in the
 ledgers of its consumers: the archive, the figures' `counted_events` (live, or the exercise
 run the event belongs to while that run is going on) and the router's `routed_events`. Its
-position is the store position up to which every consumer holds everything.
+position is the store position up to which every consumer holds everything. Events stored
+after a transaction still open (the relay publishes none of them until it ends, so that one it
+stores late is never skipped) are behind too, counted and dated like the rest: a write left open
+anywhere in the database holds the figures back, and shows.
 
 An event missing from a consumer is overdue once the relay confirmed it on the broker at least
 `bound` ago and that consumer has since taken in an event the relay confirmed at least `bound`
@@ -46,6 +49,7 @@ Position = tuple[int, int]  # (tx, seq) in the store
 
 SCAN_SQL = """
 SELECT e.tx::text AS position_tx, e.seq, e.source, e.id, e.received_at, r.run, clock.state,
+       e.tx < pg_snapshot_xmin(pg_current_snapshot()) AS settled,
        EXISTS (SELECT FROM archive a WHERE a.source = e.source AND a.id = e.id),
        EXISTS (SELECT FROM counted_events c
                WHERE c.run = coalesce(r.run, 'live') AND c.source = e.source AND c.id = e.id),
@@ -55,7 +59,6 @@ LEFT JOIN exercise_runs r ON r.run = e.incident
 LEFT JOIN LATERAL (SELECT state FROM exercise_clock k WHERE k.run = r.run
                    ORDER BY k.seq DESC LIMIT 1) AS clock ON true
 WHERE (e.tx, e.seq) > (%(tx)s::xid8, %(seq)s)
-  AND e.tx < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY e.tx, e.seq
 LIMIT %(limit)s
 """
@@ -70,6 +73,10 @@ class Stored:
     id: str
     received_at: datetime
     missing_from: tuple[str, ...]
+    settled: bool = True
+    """Every transaction older than the event's has ended: the relay may publish it. One that
+    has not (a long write anywhere in the database) holds the relay back, and the event is
+    behind all the same."""
 
 
 @dataclass(frozen=True)
@@ -110,8 +117,8 @@ def findings(
     """What a round concludes from the events after `start`, in store order."""
     position = start
     for stored in scanned:
-        if stored.missing_from:
-            break
+        if stored.missing_from or not stored.settled:
+            break  # an open transaction older than this event may still store one before it
         position = stored.position
     behind = [stored for stored in scanned if stored.missing_from]
     progress: dict[str, datetime] = {}
@@ -140,10 +147,10 @@ def findings(
 def scan(conn: Conn, start: Position, limit: int = SCAN_LIMIT) -> list[Stored]:
     rows = conn.execute(SCAN_SQL, {"tx": str(start[0]), "seq": start[1], "limit": limit}).fetchall()
     scanned = []
-    for tx, seq, source, id_, received_at, run, state, archived, counted, routed in rows:
+    for tx, seq, source, id_, received_at, run, state, settled, archived, counted, routed in rows:
         held = {ARCHIVE: archived, FIGURES: counted, ROUTER: routed}
         missing = tuple(c for c in expected_consumers(run, state) if not held[c])
-        scanned.append(Stored((int(tx), int(seq)), source, id_, received_at, missing))
+        scanned.append(Stored((int(tx), int(seq)), source, id_, received_at, missing, settled))
     return scanned
 
 

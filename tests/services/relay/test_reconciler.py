@@ -152,6 +152,25 @@ def test_records_lost_after_the_broker_confirmed_them_are_found_and_sent_again(
         assert figures == snapshot(expected)
 
 
+def test_events_an_open_transaction_holds_back_from_the_relay_are_behind(
+    settings: Settings,
+) -> None:
+    """A write left open (an operator's psql, a long migration) holds the relay back from every
+    event stored after it began; those events are stored and reach no consumer."""
+    url = str(settings.database_url)
+    with psycopg.connect(url) as held, psycopg.connect(url, autocommit=True) as conn:
+        held.execute("SELECT pg_current_xact_id()")  # an id, and so a place in store order
+        with conn.transaction():
+            insert_events(conn, EVENTS[:3])
+        conn.execute("UPDATE events SET received_at = now() - interval '95 seconds'")
+        stored_at = conn.execute("SELECT min(received_at) FROM events").fetchone()
+        found = reconcile(conn, BOUND)
+        assert found.uncounted == 3 and found.overdue == []
+        assert stored_at is not None and found.oldest_uncounted_at == stored_at[0]
+        assert found.position == (0, 0)  # never past what the open transaction may yet store
+        held.rollback()
+
+
 def test_a_repair_is_asked_for_once_per_bound(settings: Settings) -> None:
     events = [stored(n, ARCHIVE) for n in range(3)]
     with psycopg.connect(str(settings.database_url)) as conn:
