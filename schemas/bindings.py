@@ -12,6 +12,9 @@ from schemas.events import Event
 from schemas.problems import ContractError, Problem
 from schemas.wire import parse_event_obj
 
+CONTENT_TYPE = "content-type"
+"""The header naming the media type, in both bindings: `application/cloudevents+json` is
+structured mode."""
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
 JSON = "application/json"

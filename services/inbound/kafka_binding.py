@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from schemas import ContractError, Event, Problem, parse_event_json
 from schemas.bindings import (
     BATCH,
+    CONTENT_TYPE,
     STRUCTURED,
     UnsupportedMediaType,
     is_json,
@@ -22,7 +23,6 @@ from schemas.bindings import (
     parse_binary_event,
 )
 
-CONTENT_TYPE = "content-type"
 ATTRIBUTE_PREFIX = "ce_"
 PARTITION_KEY = "partitionkey"
 

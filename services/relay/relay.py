@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 import psycopg
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from schemas.bindings import CONTENT_TYPE, JSON, STRUCTURED
 from services.relay.confirm import Acknowledged, ReadBack
 from services.relay.outboxes import EVENTS, OUTBOXES, Outbox
 from services.settings import Settings
 from services.streaming.positions import EPOCH_HEADER
 from services.streaming.security import client_options
-from services.streaming.topics import CORE_TOPICS, ensure_topics
+from services.streaming.topics import CORE_TOPICS, REJECTED, ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -212,9 +213,9 @@ class Relay:
 
     def _send(self, records: list[tuple[str, bytes, bytes]]) -> list[Acknowledged]:
         producer = self.producer()
-        headers = [(EPOCH_HEADER, str(self.state.epoch).encode())]
+        epoch = (EPOCH_HEADER, str(self.state.epoch).encode())
         futures = [
-            producer.send(topic, key=key, value=value, headers=headers)
+            producer.send(topic, key=key, value=value, headers=[epoch, self._content_type(topic)])
             for topic, key, value in records
         ]
         producer.flush()
@@ -223,6 +224,12 @@ class Relay:
             meta = future.get(timeout=30)
             acknowledged.append(Acknowledged(meta.topic, meta.partition, meta.offset, key, value))
         return acknowledged
+
+    def _content_type(self, topic: str) -> tuple[str, bytes]:
+        """Events go in the CloudEvents Kafka binding's structured mode, which a consumer (a
+        partner's SDK, on its inbox) tells by this header; dead letters are plain JSON."""
+        kind = JSON if topic == self.settings.topic(REJECTED) else STRUCTURED
+        return (CONTENT_TYPE, kind.encode())
 
     def _last_records_readable(self) -> bool:
         consumer = KafkaConsumer(

@@ -9,10 +9,11 @@ from infra.broker import EmbeddedBroker
 from services.relay.confirm import Acknowledged
 from services.relay.relay import Relay
 from services.settings import Settings
-from services.streaming.topics import ACCEPTED
+from services.store.dead_letters import DeadLetter, record_all
+from services.streaming.topics import ACCEPTED, REJECTED
 from tests.support.events_store import insert_events, sample_event
 from tests.support.servers import wait_for
-from tests.support.topics import read_topic
+from tests.support.topics import read_records, read_topic
 
 
 def test_relay_publishes_stored_events_keyed_by_subject(settings: Settings) -> None:
@@ -27,6 +28,27 @@ def test_relay_publishes_stored_events_keyed_by_subject(settings: Settings) -> N
     got = read_topic(settings, ACCEPTED, 25)
     assert sorted(value["id"] for _, value in got) == sorted(e["id"] for e in events)
     assert all(key == str(value["subject"]).encode() for key, value in got)
+
+
+def test_relay_publishes_events_in_the_cloudevents_structured_mode_dead_letters_as_json(
+    settings: Settings,
+) -> None:
+    """The Kafka binding tells structured mode by the content type; a partner's SDK reading its
+    inbox, or anyone reading events.accepted, must not have to guess."""
+    with psycopg.connect(settings.database_url) as conn:
+        insert_events(conn, [sample_event(1)])
+        record_all(conn, [DeadLetter("http", "kingston-foodbank", 422, [], b"{}")])
+        conn.commit()
+        relay = Relay(settings, conn)
+        assert relay.relay_once() == 2
+        relay.drop_producer()
+    for topic, kind in (
+        (ACCEPTED, b"application/cloudevents+json"),
+        (REJECTED, b"application/json"),
+    ):
+        (record,) = read_records(settings, topic, 1)
+        assert ("content-type", kind) in record.headers, topic
+        assert ("tandem-epoch", b"0") in record.headers, topic
 
 
 def test_relay_waits_for_an_older_transaction_still_open(settings: Settings) -> None:
