@@ -13,7 +13,7 @@ from schemas.ids import ID_PATTERN
 from services.authority.person_refs import at_the_door, door_pseudonym, redacted
 from services.exercises.injects import Inject, added_events
 from services.exercises.injects import at_the_door as inject_at_the_door
-from tests.support.person_ref_events import REF, REFUSED, raised_data
+from tests.support.person_ref_events import EVADING, REF, REFUSED, raised_data
 from tests.support.sharing_events import COUNCIL, FOODBANK, request_event, stock_event
 
 KEY = bytes(range(32))
@@ -51,6 +51,21 @@ def test_at_the_door_only_the_person_ref_changes() -> None:
 def test_a_refused_body_keeps_no_person_ref(body: bytes, left: bytes) -> None:
     assert redacted(body) == left
     assert b"nhs-" not in redacted(body) and b"9434765919" not in redacted(body)
+
+
+@pytest.mark.parametrize(("body", "reference"), EVADING)
+def test_a_reference_is_found_however_the_body_spells_it(body: bytes, reference: bytes) -> None:
+    kept = redacted(body)
+    assert reference in body and reference not in kept and b"nhs-" not in kept
+    # What comes before the reference is kept, for the partner to see what went wrong.
+    assert kept.startswith(body[: body.lower().index(b"erson") - 1])
+
+
+def test_only_the_value_goes_and_the_rest_of_the_body_stays() -> None:
+    escaped = b'{"person_ref": "nhs-1\\"2\\\\", "need": "food"}'  # nhs-1"2\\
+    assert redacted(escaped) == b'{"person_ref": "redacted", "need": "food"}'
+    assert redacted(b"person_ref=nhs-1&need=food") == b'person_ref="redacted"&need=food'
+    assert redacted(b"a,person_ref\n1,nhs-1") == b"a,redacted"
 
 
 def test_an_inject_writes_door_pseudonyms_and_copies_stay_different_people() -> None:
