@@ -39,20 +39,28 @@ REDACTED = b"redacted"
 
 def _spelled(name: str) -> bytes:
     """A pattern of `name` as a body may spell it: each character as itself, as a JSON `\\u`
-    escape (behind any number of backslashes: JSON held in a string) or %-encoded."""
+    escape (behind any number of backslashes: JSON held in a string) or %-encoded. A run of
+    backslashes is only tried from its start, so a body of them costs linear time."""
     pattern = b""
     for char in name:
         codes = sorted({ord(char.lower()), ord(char.upper())})
         spellings = [re.escape(char.encode())]
-        spellings += [rb"\\+u00%02x|%%%02x" % (code, code) for code in codes]
+        spellings += [rb"(?<!\\)\\++u00%02x|%%%02x" % (code, code) for code in codes]
         pattern += b"(?:" + b"|".join(spellings) + b")"
     return pattern
 
 
-# The name, then, when it is a key, its closing quote (escaped, for JSON held in a string) and
-# `:` or `=` (JSON, YAML, a form); a value follows the key, read by `_value_end`.
-_MENTION = re.compile(_spelled(PERSON_REF) + rb'(?P<key>\\*"?\s*[:=]\s*)?', re.IGNORECASE)
-_OPENING = re.compile(rb'(\\*)"')
+def _mention(name: bytes) -> re.Pattern[bytes]:
+    """The name, then, when it is a key, its closing quote (escaped, for JSON held in a string)
+    and `:` or `=` (JSON, YAML, a form); a value follows the key, read by `_value_end`."""
+    return re.compile(name + rb'(?P<key>\\*"?\s*[:=]\s*)?', re.IGNORECASE)
+
+
+# A body with no escape in it can only spell the name plainly: a literal is found much faster.
+_PLAIN = _mention(PERSON_REF.encode())
+_SPELLED = _mention(_spelled(PERSON_REF))
+_ESCAPE = re.compile(rb"\\u|%", re.IGNORECASE)
+_OPENING = re.compile(rb'(\\*)"')  # a quote, and the run of backslashes before it
 _BARE = re.compile(rb'[^\s,;&}\]"\\]*')
 
 
@@ -96,7 +104,8 @@ def redacted(body: bytes) -> bytes:
     """`body` with the value of every `person_ref` in it replaced by `redacted`, and cut short
     at a mention of one that is not a key (its value could be anywhere after it)."""
     kept, at = [], 0
-    for mention in _MENTION.finditer(body):
+    mentions = _SPELLED if _ESCAPE.search(body) else _PLAIN
+    for mention in mentions.finditer(body):
         if mention.start() < at:
             continue  # inside a value already redacted
         kept.append(body[at : mention.start()])
@@ -123,14 +132,9 @@ def _value_end(body: bytes, start: int, opening: re.Match[bytes] | None) -> int:
         assert bare is not None  # the pattern matches the empty string
         return bare.end()
     run = len(opening[1])
-    quote = opening.end()
-    while (quote := body.find(b'"', quote)) != -1:
-        behind = 0
-        while body[quote - behind - 1 : quote - behind] == b"\\":
-            behind += 1
-        if behind % (2 * (run + 1)) == run:
-            return quote + 1
-        quote += 1
+    for quote in _OPENING.finditer(body, opening.end()):
+        if len(quote[1]) % (2 * (run + 1)) == run:
+            return quote.end()
     return len(body)
 
 
