@@ -12,7 +12,10 @@ reference to look for it: only a partner's own systems hold the references.
 
 Refused bodies are kept as dead letters for the partner to follow up; any `person_ref` in them
 is redacted (not pseudonymised: a refused body may not even be JSON, and the partner knows its
-own cases by the event id and request id kept beside it).
+own cases by the event id and request id kept beside it). A body is whatever a partner sent, so
+the name is found however it is spelled (any case, JSON `\\u` escapes, %-encoded), its value
+however it is written (quoted with escaped quotes inside, bare, after `:` or `=`), and a mention
+with no value beside it (a CSV header, whose values come on later lines) ends what is kept.
 """
 
 from __future__ import annotations
@@ -32,10 +35,33 @@ from services.sharing.minimise import PERSON_REF
 DOOR_PREFIX = "pr-"
 KEY_SQL = "SELECT key FROM sharing_private.door_secret"
 REDACTED = b"redacted"
-# A `person_ref` key in any body, even one that is not JSON or holds JSON inside a string
-# (escaped quotes), and its value: up to the next quote, or a bare token. A person_ref is an id,
-# so it holds no quote.
-_IN_A_BODY = re.compile(rb'(person_ref\\*"\s*:\s*)(?:(\\*)"[^"]*"?|[^\s,}\]"\\]+)', re.IGNORECASE)
+
+
+def _spelled(name: str) -> bytes:
+    """A pattern of `name` as a body may spell it: each character as itself, as a JSON `\\u`
+    escape (behind any number of backslashes: JSON held in a string) or %-encoded. A run of
+    backslashes is only tried from its start, so a body of them costs linear time."""
+    pattern = b""
+    for char in name:
+        codes = sorted({ord(char.lower()), ord(char.upper())})
+        spellings = [re.escape(char.encode())]
+        spellings += [rb"(?<!\\)\\++u00%02x|%%%02x" % (code, code) for code in codes]
+        pattern += b"(?:" + b"|".join(spellings) + b")"
+    return pattern
+
+
+def _mention(name: bytes) -> re.Pattern[bytes]:
+    """The name, then, when it is a key, its closing quote (escaped, for JSON held in a string)
+    and `:` or `=` (JSON, YAML, a form); a value follows the key, read by `_value_end`."""
+    return re.compile(name + rb'(?P<key>\\*"?\s*[:=]\s*)?', re.IGNORECASE)
+
+
+# A body with no escape in it can only spell the name plainly: a literal is found much faster.
+_PLAIN = _mention(PERSON_REF.encode())
+_SPELLED = _mention(_spelled(PERSON_REF))
+_ESCAPE = re.compile(rb"\\u|%", re.IGNORECASE)
+_OPENING = re.compile(rb'(\\*)"')  # a quote, and the run of backslashes before it
+_BARE = re.compile(rb'[^\s,;&}\]"\\]*')
 
 
 class NoDoorSecret(RuntimeError):
@@ -75,13 +101,41 @@ def data_at_the_door(data: dict[str, Any], partner: str, key: bytes) -> dict[str
 
 
 def redacted(body: bytes) -> bytes:
-    """`body` with the value of every `person_ref` in it replaced by `redacted`."""
-    return _IN_A_BODY.sub(_redact, body)
+    """`body` with the value of every `person_ref` in it replaced by `redacted`, and cut short
+    at a mention of one that is not a key (its value could be anywhere after it)."""
+    kept, at = [], 0
+    mentions = _SPELLED if _ESCAPE.search(body) else _PLAIN
+    for mention in mentions.finditer(body):
+        if mention.start() < at:
+            continue  # inside a value already redacted
+        kept.append(body[at : mention.start()])
+        if mention["key"] is None:
+            kept.append(REDACTED)
+            return b"".join(kept)
+        kept.append(mention[0])
+        opening = _OPENING.match(body, mention.end())
+        escapes = opening[1] if opening else b""
+        kept.append(escapes + b'"' + REDACTED + escapes + b'"')
+        at = _value_end(body, mention.end(), opening)
+    kept.append(body[at:])
+    return b"".join(kept)
 
 
-def _redact(match: re.Match[bytes]) -> bytes:
-    escapes = match[2] or b""
-    return match[1] + escapes + b'"' + REDACTED + escapes + b'"'
+def _value_end(body: bytes, start: int, opening: re.Match[bytes] | None) -> int:
+    """Where the value starting at `start` ends: a bare token, or a quoted string (opened by
+    `opening`) up to its closing quote, or the end of the body if it was cut short. In JSON
+    held in n levels of strings a quote is opened and closed behind 2**n - 1 backslashes; a
+    quote of the value itself is escaped behind more, so the run before a closing quote is the
+    opening's modulo twice the opening's plus one."""
+    if opening is None:
+        bare = _BARE.match(body, start)
+        assert bare is not None  # the pattern matches the empty string
+        return bare.end()
+    run = len(opening[1])
+    for quote in _OPENING.finditer(body, opening.end()):
+        if len(quote[1]) % (2 * (run + 1)) == run:
+            return quote.end()
+    return len(body)
 
 
 def door_key(conn: psycopg.Connection[Any]) -> bytes:

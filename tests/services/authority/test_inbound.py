@@ -18,6 +18,8 @@ from services.streaming.kafka_transport import BatchConsumer
 from services.streaming.topics import INBOUND, ensure_topics
 from tests.support.authority_events import Event, hub, request
 from tests.support.inbound_messages import STRUCTURED, binary_headers, consumed
+from tests.support.person_ref_events import EVADING
+from tests.support.person_ref_search import tables_holding
 from tests.support.servers import wait_for
 
 FOODBANK, COUNCIL, HOSTILE = "kingston-foodbank", "rbk-council", "rogue-org"
@@ -85,3 +87,29 @@ def test_a_hostile_kafka_producer_is_refused_and_the_referred_partner_is_not(
         assert event["subject"] in problem["reason"] and event["partner"] in problem["reason"]
         # Kept as sent, but for a person_ref, which never enters (redacted in a dead letter).
         assert bytes(payload) == redacted(orjson.dumps(event["data"] if in_binary else event))
+
+
+def test_a_reference_in_a_refused_message_never_reaches_the_dead_letters(
+    settings: Settings,
+) -> None:
+    ensure_topics(settings)
+    with psycopg.connect(settings.database_url) as conn:
+        auth = ("authorization", f"Bearer {add_partner(conn, Partner(HOSTILE, HOSTILE))}".encode())
+        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+        for body, _ in EVADING:  # each as an event's JSON, and as text
+            for kind in (STRUCTURED[1], "text/plain"):
+                headers = [auth, ("content-type", kind.encode())]
+                producer.send(settings.topic(INBOUND), value=body, headers=headers, partition=0)
+        producer.flush()
+        producer.close()
+
+        consumer = BatchConsumer(settings, conn, "inbound", INBOUND, InboundWriter(), relayed=False)
+        wait_for(
+            lambda: consumer.poll_once(timeout_ms=200) >= 0 and consumed(conn) == 2 * len(EVADING),
+            what="every message consumed",
+        )
+        consumer.close()
+        letters = conn.execute("SELECT count(*) FROM dead_letters").fetchone()
+        assert letters == (2 * len(EVADING),)
+        references = {reference.decode() for _, reference in EVADING}
+        assert tables_holding(conn, references | {"nhs-"}) == {}

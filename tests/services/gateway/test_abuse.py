@@ -25,6 +25,8 @@ from services.store.partners import revoke_tokens
 from services.store.verified_tokens import APPLICATION_NAME, TRUSTED_SECONDS
 from tests.support.events_store import sample_event
 from tests.support.gateway_http import BATCH, SINGLE, Gateway, gateway_for
+from tests.support.person_ref_events import EVADING
+from tests.support.person_ref_search import tables_holding
 from tests.support.servers import gateway_process, wait_for
 
 MIB = 1024 * 1024
@@ -297,3 +299,15 @@ def test_an_id_that_breaks_the_pattern_is_422_on_every_route(gateway: Gateway, b
         for method, path, body in routes("no-such-1")
     ]
     assert [r.status_code for r in good] == [404] * 8
+
+
+def test_a_reference_in_a_refused_body_never_reaches_the_dead_letters(gateway: Gateway) -> None:
+    media_types = [SINGLE, "application/x-www-form-urlencoded", "text/csv", "text/plain"]
+    for n, (body, _) in enumerate(EVADING):
+        answer = gateway.post(body, media_type=media_types[n % len(media_types)])
+        assert answer.status_code in (415, 422), answer.text
+    with psycopg.connect(gateway.database_url) as conn:
+        letters = conn.execute("SELECT count(*) FROM dead_letters").fetchone()
+        assert letters == (len(EVADING),)
+        references = {reference.decode() for _, reference in EVADING}
+        assert tables_holding(conn, references | {"nhs-"}) == {}
