@@ -18,7 +18,7 @@ def rendered_schemas() -> dict[str, str]:
     """File name → exact file content, for every schema the contract exports."""
     schemas = {
         f"{event_type}.json": {
-            "$comment": _beyond_schema(model.subject_is),
+            "$comment": _beyond_schema(model.subject_is, model.subject_judged_at_the_door),
             **model.model_json_schema(),
         }
         for event_type, model in ENVELOPE_MODELS.items()
@@ -30,11 +30,13 @@ def rendered_schemas() -> dict[str, str]:
     return {name: _render(schema) for name, schema in schemas.items()}
 
 
-def _beyond_schema(subject_is: Sequence[str]) -> str:
+def _beyond_schema(subject_is: Sequence[str], judged_at_the_door: bool = False) -> str:
     # JSON Schema cannot compare two values of one instance, so these rules are stated in words.
     rule = "Also required, beyond this schema: the {partner} segment of source equals partner"
     if subject_is:
         rule += ", and subject equals " + " or ".join(subject_is)
+    if judged_at_the_door:
+        rule += " (one about another partner is refused with 403)"
     return rule
 
 

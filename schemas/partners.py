@@ -1,4 +1,5 @@
-"""Partner organisations' capacity. `subject` is the publishing partner."""
+"""Partner organisations' capacity. `subject` is the publishing partner: a partner publishes
+its own capacity alone, and the door refuses one about another partner (403)."""
 
 from typing import ClassVar, Literal
 
@@ -21,6 +22,7 @@ class PartnerCapacityEvent(Envelope):
     """How many requests of one need the partner can take a day."""
 
     subject_is: ClassVar[tuple[str, ...]] = ("partner",)
+    subject_judged_at_the_door: ClassVar[bool] = True
 
     type: Literal["resilience.partner.capacity.v1"]
     data: PartnerCapacity

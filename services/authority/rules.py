@@ -9,8 +9,8 @@ is refused if its partner is not the owner of every entity it claims — or, for
 than by `raised`, not involved in it either. Another partner's `raised` for a request that
 exists is a conflict (409), every other refusal is 403.
 
-A partner's capacity claims nothing: its subject must be the publishing partner, which must be
-the token's, so it is always the partner's own.
+A partner's capacity claims nothing, but a partner publishes only its own (the publishing
+partner being the token's): one whose subject names another partner is refused (403).
 
 The judgement sees what was accepted before (`Roles`) plus the other events of the same unit
 (one HTTP request, one Kafka message): an entity no one owns yet belongs to the unit's first
@@ -26,6 +26,7 @@ from typing import Literal
 from schemas import Event, Problem
 from schemas.hubs import HubEnvelope
 from schemas.incidents import IncidentEnvelope
+from schemas.partners import PartnerCapacityEvent
 from schemas.requests import RequestEnvelope, RequestRaisedEvent, RequestReferredEvent
 from schemas.volunteers import DeploymentEnvelope, VolunteerDeployedEvent, VolunteerEnvelope
 
@@ -64,6 +65,7 @@ class Act:
     raises: bool  # a `raised`: a conflict, not a lack of rights, when the request is another's
     claims: tuple[Claim, ...]
     refers_to: str | None  # the partner a `referred` names
+    speaks_for: str | None = None  # the partner a capacity is about, its subject
 
     @property
     def id(self) -> str:
@@ -78,6 +80,7 @@ def act_of(event: Event) -> Act:
         raises=isinstance(event, RequestRaisedEvent),
         claims=tuple(Claim((event.incident, kind, id_), at) for kind, id_, at in about(event)),
         refers_to=event.data.to_partner if isinstance(event, RequestReferredEvent) else None,
+        speaks_for=event.subject if isinstance(event, PartnerCapacityEvent) else None,
     )
 
 
@@ -154,12 +157,15 @@ def judge(unit: Sequence[Act], roles: Roles) -> Refusal | None:
     problems: list[Problem] = []
     conflicts = 0
     for index, act in enumerate(unit):
+        where = index if len(unit) > 1 else None
+        if act.speaks_for not in (None, act.partner):
+            others = f"{act.partner} publishes only its own capacity, not {act.speaks_for}'s"
+            problems.append(Problem(where, act.id, "subject", others))
         for claim in act.claims:
             if owners[claim.owned] == act.partner:
                 continue
             reason = _lacks(act, claim, involved)
             if reason is not None:
-                where = index if len(unit) > 1 else None
                 problems.append(Problem(where, act.id, claim.field, reason))
                 conflicts += act.raises
     if not problems:
@@ -253,7 +259,8 @@ def _lacks(act: Act, claim: Claim, involved: Container[Involved]) -> str | None:
         if act.raises:
             return (
                 f"request {entity} exists in incident {act.incident} and is not {partner}'s:"
-                " only the partner that raised it first raises it again; choose another request_id"
+                " it belongs to the partner whose event about it was accepted first; choose"
+                " another request_id"
             )
         if (act.incident, entity, partner) in involved:
             return None

@@ -239,6 +239,20 @@ def test_only_the_partner_that_declared_an_incident_stands_it_down(partners: Par
     )
 
 
+def test_a_partner_publishes_only_its_own_capacity(partners: Partners) -> None:
+    data = {"need": "food", "capacity_per_day": 0, "status": "overwhelmed"}
+    theirs = event(HOSTILE, "partner.capacity", data) | {"subject": COUNCIL}
+    before = partners.stored()
+    [problem] = refused(partners.post(HOSTILE, theirs), 403, HOSTILE, COUNCIL)
+    assert (problem["id"], problem["field"]) == (theirs["id"], "subject")
+    refused(partners.post_binary(HOSTILE, theirs), 403, COUNCIL)
+    own = event(HOSTILE, "partner.capacity", data)
+    refused(partners.post(HOSTILE, [own, theirs]), 403, COUNCIL)  # the batch refused whole
+    assert partners.stored() == before
+    assert [status for status, _ in partners.gateway.dead_letters()] == [403, 403, 403]
+    partners.accepted(HOSTILE, own)
+
+
 def test_in_an_exercise_run_roles_come_from_the_history_and_the_run(partners: Partners) -> None:
     """A run replays covid-2020: the council's request and its referral to the foodbank hold in
     the run; what the run adds (a request, a referral) holds in the run only."""

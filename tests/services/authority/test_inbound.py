@@ -16,13 +16,21 @@ from services.settings import Settings
 from services.store.partners import Partner, add_partner
 from services.streaming.kafka_transport import BatchConsumer
 from services.streaming.topics import INBOUND, ensure_topics
-from tests.support.authority_events import Event, hub, request
+from tests.support.authority_events import Event, event, hub, request
 from tests.support.inbound_messages import STRUCTURED, binary_headers, consumed
 from tests.support.person_ref_events import EVADING
 from tests.support.person_ref_search import tables_holding
 from tests.support.servers import wait_for
 
 FOODBANK, COUNCIL, HOSTILE = "kingston-foodbank", "rbk-council", "rogue-org"
+
+
+def capacity(partner: str) -> Event:
+    return event(
+        partner,
+        "partner.capacity",
+        {"need": "food", "capacity_per_day": 0, "status": "overwhelmed"},
+    )
 
 
 def test_a_hostile_kafka_producer_is_refused_and_the_referred_partner_is_not(
@@ -43,6 +51,8 @@ def test_a_hostile_kafka_producer_is_refused_and_the_referred_partner_is_not(
             (request(HOSTILE, "accepted", "r-0077"), True),
             (hub(HOSTILE, "stock.distributed", "hub-tolworth"), True),
             (request(HOSTILE, "raised", "rogue-1"), True),  # its own: accepted
+            (capacity(HOSTILE) | {"subject": COUNCIL}, True),
+            (capacity(HOSTILE) | {"subject": COUNCIL}, False),
         ]
         producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
         for event, in_binary in messages:
@@ -72,12 +82,14 @@ def test_a_hostile_kafka_producer_is_refused_and_the_referred_partner_is_not(
 
     kept = [messages[n][0]["id"] for n in (0, 1, 6, 7, 10)]
     assert stored == set(kept)
-    refused = [messages[n] for n in (2, 3, 4, 5, 8, 9)]
+    refused = [messages[n] for n in (2, 3, 4, 5, 8, 9, 11, 12)]
     assert [(c, p, s) for c, p, s, _, _ in letters] == [
         ("kafka", HOSTILE, 409),
         ("kafka", HOSTILE, 403),
         ("kafka", HOSTILE, 403),
         ("kafka", FOODBANK, 403),
+        ("kafka", HOSTILE, 403),
+        ("kafka", HOSTILE, 403),
         ("kafka", HOSTILE, 403),
         ("kafka", HOSTILE, 403),
     ]

@@ -11,7 +11,8 @@ Event = dict[str, Any]
 
 def entities(event: Event) -> list[tuple[str, str]]:
     """What the event is about: (kind, id) of its request, hub, volunteer, deployment, or the
-    incident itself; a partner's capacity is about the partner, always its own."""
+    incident itself; a partner's capacity is about the partner it names, and only that
+    partner's own is accepted (`Authority.status`)."""
     family, data = event["type"].split(".")[1], event["data"]
     if family == "request":
         return [("request", data["request_id"])]
@@ -40,6 +41,8 @@ class Authority:
                 owners.setdefault((event["incident"], kind, id_), event["partner"])
         refusals = []
         for event in unit:
+            if event["type"] == "resilience.partner.capacity.v1":
+                refusals += [403] if event["subject"] != event["partner"] else []
             for kind, id_ in entities(event):
                 partner, incident = event["partner"], event["incident"]
                 if owners[incident, kind, id_] == partner:
