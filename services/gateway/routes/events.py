@@ -39,7 +39,7 @@ router = APIRouter()
 
 UNAUTHORISED = {
     403: "events about what is not this partner's to speak for; nothing was accepted",
-    409: "a request another partner raised first; nothing was accepted",
+    409: "a raised for a request that is another partner's; nothing was accepted",
 }
 
 COMPONENTS = "#/components/schemas/"
