@@ -141,10 +141,12 @@ async def open_loop(
             try:
                 for before in request.after:
                     await answered[before].wait()
-                outcomes.append(await _post(http, tokens[request.partner], request))
+                # A client is taken only to send: one waiting for an answer it needs first
+                # would otherwise hold a connection it does not use.
+                async with free:
+                    outcomes.append(await _post(http, tokens[request.partner], request))
             finally:
                 done.set()
-                free.release()
 
         started = time.perf_counter()
         due = 0.0
@@ -152,7 +154,6 @@ async def open_loop(
             if due >= seconds:
                 break
             await asyncio.sleep(max(0.0, started + due - time.perf_counter()))
-            await free.acquire()
             answered.append(asyncio.Event())
             task = asyncio.create_task(send(request, answered[-1]))
             tasks.add(task)
