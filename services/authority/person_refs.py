@@ -84,7 +84,9 @@ def _keyed(key: bytes) -> hmac.HMAC:
 
 def at_the_door(event: Event, key: bytes) -> Event:
     """`event` with its `person_ref`, if it has one, replaced by the door pseudonym."""
-    person_ref = getattr(event.data, PERSON_REF, None)
+    if PERSON_REF not in type(event.data).model_fields:
+        return event  # asked of the class: a pydantic model is slow to say it lacks a field
+    person_ref = getattr(event.data, PERSON_REF)
     if not isinstance(person_ref, str):
         return event
     pseudonym = door_pseudonym(key, event.partner, person_ref)

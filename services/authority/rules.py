@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import cache
+from typing import Literal, NamedTuple
 
 from schemas import Event, Problem
 from schemas.hubs import HubEnvelope
@@ -41,8 +42,7 @@ THE_INCIDENT = ""
 """The entity an incident's own events claim: the incident itself (the event's scope)."""
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
     owned: Owned  # (incident, kind, entity)
     field: str  # where the event names it, for the partner to see
 
@@ -55,9 +55,8 @@ class Claim:
         return self.owned[2]
 
 
-@dataclass(frozen=True)
-class Act:
-    """An event as the judgement sees it."""
+class Act(NamedTuple):
+    """An event as the judgement sees it (a tuple: the door makes one per event it judges)."""
 
     key: Key
     partner: str
@@ -73,34 +72,62 @@ class Act:
 
 
 def act_of(event: Event) -> Act:
+    shape, incident = _shape(type(event)), event.incident
     return Act(
-        key=(event.source, event.id),
-        partner=event.partner,
-        incident=event.incident,
-        raises=isinstance(event, RequestRaisedEvent),
-        claims=tuple(Claim((event.incident, kind, id_), at) for kind, id_, at in about(event)),
-        refers_to=event.data.to_partner if isinstance(event, RequestReferredEvent) else None,
-        speaks_for=event.subject if isinstance(event, PartnerCapacityEvent) else None,
+        (event.source, event.id),
+        event.partner,
+        incident,
+        shape.raises,
+        tuple(Claim((incident, kind, id_), at) for kind, id_, at in about(event)),
+        event.data.to_partner if isinstance(event, RequestReferredEvent) else None,
+        event.subject if shape.speaks_for_a_partner else None,
     )
 
 
 def about(event: Event) -> tuple[tuple[Kind, str, str], ...]:
     """(kind, entity, field naming it) of each entity the event claims."""
-    if isinstance(event, RequestEnvelope):
-        return (("request", event.data.request_id, "subject"),)
-    if isinstance(event, HubEnvelope):
-        return (("hub", event.data.hub_id, "subject"),)
-    if isinstance(event, VolunteerDeployedEvent):
+    data = event.data
+    return tuple(
+        (kind, THE_INCIDENT if name is None else getattr(data, name), at)
+        for kind, name, at in _shape(type(event)).claims
+    )
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the judgement reads of every event of one type: worked out once per type, since
+    the door judges every event it accepts."""
+
+    raises: bool
+    speaks_for_a_partner: bool
+    claims: tuple[tuple[Kind, str | None, str], ...]  # kind, the data field naming it, where
+
+
+@cache
+def _shape(event_type: type[Event]) -> _Shape:
+    return _Shape(
+        raises=issubclass(event_type, RequestRaisedEvent),
+        speaks_for_a_partner=issubclass(event_type, PartnerCapacityEvent),
+        claims=_claims(event_type),
+    )
+
+
+def _claims(event_type: type[Event]) -> tuple[tuple[Kind, str | None, str], ...]:
+    if issubclass(event_type, RequestEnvelope):
+        return (("request", "request_id", "subject"),)
+    if issubclass(event_type, HubEnvelope):
+        return (("hub", "hub_id", "subject"),)
+    if issubclass(event_type, VolunteerDeployedEvent):
         return (
-            ("deployment", event.data.deployment_id, "data.deployment_id"),
-            ("volunteer", event.data.volunteer_id, "data.volunteer_id"),
+            ("deployment", "deployment_id", "data.deployment_id"),
+            ("volunteer", "volunteer_id", "data.volunteer_id"),
         )
-    if isinstance(event, DeploymentEnvelope):
-        return (("deployment", event.data.deployment_id, "subject"),)
-    if isinstance(event, VolunteerEnvelope):
-        return (("volunteer", event.data.volunteer_id, "subject"),)
-    if isinstance(event, IncidentEnvelope):
-        return (("incident", THE_INCIDENT, "subject"),)
+    if issubclass(event_type, DeploymentEnvelope):
+        return (("deployment", "deployment_id", "subject"),)
+    if issubclass(event_type, VolunteerEnvelope):
+        return (("volunteer", "volunteer_id", "subject"),)
+    if issubclass(event_type, IncidentEnvelope):
+        return (("incident", None, "subject"),)
     return ()
 
 
@@ -196,11 +223,13 @@ def may_establish(units: Iterable[Iterable[Act]], roles: Roles) -> set[Key]:
     """The events among `units` that could establish a role: those about an entity no one owns
     yet, and referrals. Only for these does it matter whether they are stored already (the
     rest establish nothing either way), so only these are looked up."""
+    owners = roles.owners
     return {
         act.key
         for unit in units
         for act in unit
-        if act.refers_to is not None or any(claim.owned not in roles.owners for claim in act.claims)
+        # Not any(): a generator per event is most of this function's cost on a big batch.
+        if act.refers_to is not None or not owners.keys() >= {claim.owned for claim in act.claims}
     }
 
 
