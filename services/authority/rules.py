@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from schemas import Event, Problem
 from schemas.hubs import HubEnvelope
@@ -72,25 +72,37 @@ class Act(NamedTuple):
 
 
 def act_of(event: Event) -> Act:
+    # Made for every event the door judges: list comprehensions and `_make` rather than
+    # generators and a named tuple's own constructor, which is Python.
     shape, incident = _shape(type(event)), event.incident
-    return Act(
-        (event.source, event.id),
-        event.partner,
-        incident,
-        shape.raises,
-        tuple(Claim((incident, kind, id_), at) for kind, id_, at in about(event)),
-        event.data.to_partner if isinstance(event, RequestReferredEvent) else None,
-        event.subject if shape.speaks_for_a_partner else None,
+    return Act._make(
+        (
+            (event.source, event.id),
+            event.partner,
+            incident,
+            shape.raises,
+            tuple(
+                [
+                    Claim._make(((incident, kind, id_), at))
+                    for kind, id_, at in _of(event.data, shape)
+                ]
+            ),
+            event.data.to_partner if isinstance(event, RequestReferredEvent) else None,
+            event.subject if shape.speaks_for_a_partner else None,
+        )
     )
 
 
 def about(event: Event) -> tuple[tuple[Kind, str, str], ...]:
     """(kind, entity, field naming it) of each entity the event claims."""
-    data = event.data
-    return tuple(
+    return tuple(_of(event.data, _shape(type(event))))
+
+
+def _of(data: Any, shape: _Shape) -> list[tuple[Kind, str, str]]:
+    return [
         (kind, THE_INCIDENT if name is None else getattr(data, name), at)
-        for kind, name, at in _shape(type(event)).claims
-    )
+        for kind, name, at in shape.claims
+    ]
 
 
 @dataclass(frozen=True)
