@@ -84,7 +84,7 @@ def act_of(event: Event) -> Act:
             tuple(
                 [
                     Claim._make(((incident, kind, id_), at))
-                    for kind, id_, at in _of(event.data, shape)
+                    for kind, id_, at in _entities(event.data, shape)
                 ]
             ),
             event.data.to_partner if isinstance(event, RequestReferredEvent) else None,
@@ -93,12 +93,8 @@ def act_of(event: Event) -> Act:
     )
 
 
-def about(event: Event) -> tuple[tuple[Kind, str, str], ...]:
-    """(kind, entity, field naming it) of each entity the event claims."""
-    return tuple(_of(event.data, _shape(type(event))))
-
-
-def _of(data: Any, shape: _Shape) -> list[tuple[Kind, str, str]]:
+def _entities(data: Any, shape: _Shape) -> list[tuple[Kind, str, str]]:
+    """(kind, entity, field naming it) of each entity an event of that shape claims."""
     return [
         (kind, THE_INCIDENT if name is None else getattr(data, name), at)
         for kind, name, at in shape.claims

@@ -26,6 +26,8 @@ from services.streaming.topics import CORE_TOPICS, REJECTED, ensure_topics
 
 log = logging.getLogger(__name__)
 
+STRUCTURED_TYPE, JSON_TYPE = STRUCTURED.encode(), JSON.encode()
+
 START = ("0", 0)
 BATCH = 5000
 CONFIRM_ATTEMPTS = 5
@@ -214,8 +216,17 @@ class Relay:
     def _send(self, records: list[tuple[str, bytes, bytes]]) -> list[Acknowledged]:
         producer = self.producer()
         epoch = (EPOCH_HEADER, str(self.state.epoch).encode())
+        # Events go in the CloudEvents Kafka binding's structured mode, which a consumer (a
+        # partner's SDK, on its inbox) tells by the content type; dead letters are plain JSON.
+        rejected = self.settings.topic(REJECTED)
+        events, letters = (
+            [epoch, (CONTENT_TYPE, STRUCTURED_TYPE)],
+            [epoch, (CONTENT_TYPE, JSON_TYPE)],
+        )
         futures = [
-            producer.send(topic, key=key, value=value, headers=[epoch, self._content_type(topic)])
+            producer.send(
+                topic, key=key, value=value, headers=letters if topic == rejected else events
+            )
             for topic, key, value in records
         ]
         producer.flush()
@@ -224,12 +235,6 @@ class Relay:
             meta = future.get(timeout=30)
             acknowledged.append(Acknowledged(meta.topic, meta.partition, meta.offset, key, value))
         return acknowledged
-
-    def _content_type(self, topic: str) -> tuple[str, bytes]:
-        """Events go in the CloudEvents Kafka binding's structured mode, which a consumer (a
-        partner's SDK, on its inbox) tells by this header; dead letters are plain JSON."""
-        kind = JSON if topic == self.settings.topic(REJECTED) else STRUCTURED
-        return (CONTENT_TYPE, kind.encode())
 
     def _last_records_readable(self) -> bool:
         consumer = KafkaConsumer(

@@ -56,6 +56,15 @@ def request(partner: str, step: str, request_id: str, **kwargs: Any) -> Event:
     return event(partner, f"request.{step}", data, **kwargs)
 
 
+def capacity(partner: str) -> Event:
+    """The partner's capacity: `subject` is the partner."""
+    return event(
+        partner,
+        "partner.capacity",
+        {"need": "food", "capacity_per_day": 0, "status": "overwhelmed"},
+    )
+
+
 def hub(partner: str, kind: str, hub_id: str, **kwargs: Any) -> Event:
     """`kind`: hub.status, stock.counted, stock.received, stock.distributed."""
     data: dict[str, Any] = {

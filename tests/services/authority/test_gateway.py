@@ -20,7 +20,16 @@ from services.settings import Settings
 from services.simulate import Scenario, build
 from services.simulate.demo_stream import stream
 from services.store.partners import Partner, add_partner
-from tests.support.authority_events import Event, binary, deployment, event, hub, request, volunteer
+from tests.support.authority_events import (
+    Event,
+    binary,
+    capacity,
+    deployment,
+    event,
+    hub,
+    request,
+    volunteer,
+)
 from tests.support.gateway_http import SINGLE, Gateway, gateway_for
 from tests.support.servers import running_gateway
 
@@ -240,13 +249,11 @@ def test_only_the_partner_that_declared_an_incident_stands_it_down(partners: Par
 
 
 def test_a_partner_publishes_only_its_own_capacity(partners: Partners) -> None:
-    data = {"need": "food", "capacity_per_day": 0, "status": "overwhelmed"}
-    theirs = event(HOSTILE, "partner.capacity", data) | {"subject": COUNCIL}
+    own, theirs = capacity(HOSTILE), capacity(HOSTILE) | {"subject": COUNCIL}
     before = partners.stored()
     [problem] = refused(partners.post(HOSTILE, theirs), 403, HOSTILE, COUNCIL)
     assert (problem["id"], problem["field"]) == (theirs["id"], "subject")
     refused(partners.post_binary(HOSTILE, theirs), 403, COUNCIL)
-    own = event(HOSTILE, "partner.capacity", data)
     refused(partners.post(HOSTILE, [own, theirs]), 403, COUNCIL)  # the batch refused whole
     assert partners.stored() == before
     assert [status for status, _ in partners.gateway.dead_letters()] == [403, 403, 403]

@@ -16,21 +16,13 @@ from services.settings import Settings
 from services.store.partners import Partner, add_partner
 from services.streaming.kafka_transport import BatchConsumer
 from services.streaming.topics import INBOUND, ensure_topics
-from tests.support.authority_events import Event, event, hub, request
+from tests.support.authority_events import Event, capacity, hub, request
 from tests.support.inbound_messages import STRUCTURED, binary_headers, consumed
 from tests.support.person_ref_events import EVADING
 from tests.support.person_ref_search import tables_holding
 from tests.support.servers import wait_for
 
 FOODBANK, COUNCIL, HOSTILE = "kingston-foodbank", "rbk-council", "rogue-org"
-
-
-def capacity(partner: str) -> Event:
-    return event(
-        partner,
-        "partner.capacity",
-        {"need": "food", "capacity_per_day": 0, "status": "overwhelmed"},
-    )
 
 
 def test_a_hostile_kafka_producer_is_refused_and_the_referred_partner_is_not(
